@@ -1,0 +1,1 @@
+"""Admin for integrations (added by their issue)."""

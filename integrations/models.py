@@ -1,0 +1,1 @@
+"""integrations models (added by their issue)."""

@@ -1,0 +1,88 @@
+"""One error shape for every API error (RFC 9457 style).
+
+    {"type": "about:blank", "title": "Bad Request", "status": 400,
+     "detail": "...", "errors": {"field": ["msg"]}}
+
+`exception_handler` covers everything DRF raises; `project.views` gives Django's own
+404/405/500 (URLs no view matched, crashes) the same shape for `/api/` paths.
+"""
+
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem(status_code: int, detail: str, errors: dict | None = None) -> dict:
+    """The error body for `status_code`."""
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+        "errors": errors or {},
+    }
+
+
+def problem_response(status_code: int, detail: str, errors: dict | None = None) -> JsonResponse:
+    """A plain Django response in the error shape (for non-DRF code paths)."""
+    return JsonResponse(
+        problem(status_code, detail, errors),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into `{"lines.0.quantity": ["msg"]}`."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _summary(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return "The request has invalid fields."
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        return exc.default_detail if isinstance(exc.default_detail, str) else "Request failed."
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    """DRF exception handler that renders every error in the problem shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected exception: Django's handler500 renders it
+    errors = {}
+    if isinstance(exc, exceptions.ValidationError) or isinstance(exc.detail, dict):
+        errors = flatten_errors(exc.detail)
+    code = response.status_code
+    if code == status.HTTP_422_UNPROCESSABLE_ENTITY:
+        code = status.HTTP_400_BAD_REQUEST  # validation is always 400 here
+    body = problem(code, _summary(exc), errors)
+    headers = {
+        k: v for k, v in response.items() if k in {"WWW-Authenticate", "Retry-After", "Allow"}
+    }
+    return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)

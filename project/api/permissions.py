@@ -1,0 +1,27 @@
+"""Deny by default: a view is reachable only through the permission it declares."""
+
+from rest_framework import permissions
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions where reads need `view_*` too.
+
+    DRF's `DjangoModelPermissions` asks for nothing on GET; here every method maps to
+    a permission. A view without a queryset is denied rather than crashing, so a new
+    endpoint that forgets to declare its rule is closed, not open.
+    """
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
+            return False  # DRF answers 401 to anonymous callers, 403 to the rest
+        return super().has_permission(request, view)

@@ -1,0 +1,108 @@
+"""Every API error comes in the one documented shape."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = [pytest.mark.urls("project.tests.urls_errors"), pytest.mark.django_db]
+
+
+@pytest.fixture
+def client():
+    return APIClient(raise_request_exception=False)
+
+
+def test_validation_error_names_each_field(client):
+    response = client.post(
+        "/api/v1/test/echo/", {"amount": "-1.005", "email": "nope"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "The request has invalid fields.",
+        "errors": {
+            "amount": ["Ensure that there are no more than 2 decimal places."],
+            "email": ["Enter a valid email address."],
+        },
+    }
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/api/v1/test/echo/", data="{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 400
+    assert body["title"] == "Bad Request"
+    assert body["detail"].startswith("JSON parse error")
+    assert body["errors"] == {}
+
+
+def test_anonymous_gets_401_with_challenge(client):
+    response = client.get("/api/v1/test/private/")
+
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "Authentication credentials were not provided.",
+        "errors": {},
+    }
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/does-not-exist/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Not found.",
+        "errors": {},
+    }
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.delete("/api/v1/test/echo/")
+
+    assert response.status_code == 405
+    assert set(response["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Method Not Allowed",
+        "status": 405,
+        "detail": 'Method "DELETE" not allowed.',
+        "errors": {},
+    }
+
+
+def test_crash_is_json_500_without_traceback(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/api/v1/test/crash/")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "An unexpected error occurred. It has been logged.",
+        "errors": {},
+    }
+    assert b"secret internal detail" not in response.content
+    assert b"Traceback" not in response.content
+
+
+def test_non_api_404_stays_html(client):
+    response = client.get("/nowhere/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/problem+json")

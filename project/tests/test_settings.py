@@ -1,0 +1,158 @@
+"""Settings load in both modes, and the embedded default is shared across processes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import stop_process
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CELERY_BROKER_URL",
+            "CELERY_RESULT_BACKEND", "VAR_DIR", "ALLOWED_HOSTS", "EMAIL_URL")  # fmt: skip
+
+DUMP_SETTINGS = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "cache": settings.CACHES["default"]["LOCATION"],
+    "broker": settings.CELERY_BROKER_URL,
+    "debug": settings.DEBUG,
+    "email": settings.MAILERS["default"]["BACKEND"],
+}))
+"""
+
+
+def clean_env(**overrides) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    env.update(overrides)
+    return env
+
+
+def run_python(code: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True,
+        text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_embedded_default_with_nothing_configured(tmp_path):
+    result = run_python(DUMP_SETTINGS, clean_env(DEBUG="true", VAR_DIR=str(tmp_path)))
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["db_name"] == str(tmp_path / "db.sqlite3")
+    assert loaded["cache"] == f"unix://{tmp_path / 'valkey.sock'}?db=0"
+    assert loaded["broker"] == f"redis+socket://{tmp_path / 'valkey.sock'}?db=0"
+    assert loaded["email"] == "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_production_mode_uses_postgres_and_redis(tmp_path):
+    env = clean_env(
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://app:pw@db.internal:5432/ledgerbridge",
+        REDIS_URL="redis://cache.internal:6379/2",
+        ALLOWED_HOSTS="ledgerbridge.example",
+    )
+
+    result = run_python(DUMP_SETTINGS, env)
+
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["db_name"] == "ledgerbridge"
+    assert loaded["conn_max_age"] == 600
+    assert loaded["cache"] == "redis://cache.internal:6379/2"
+    assert loaded["broker"] == "redis://cache.internal:6379/2"
+    assert loaded["debug"] is False
+
+
+def test_secret_key_required_when_debug_off(tmp_path):
+    result = run_python(DUMP_SETTINGS, clean_env(DEBUG="false", VAR_DIR=str(tmp_path)))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.fixture
+def embedded_valkey():
+    """A private embedded Valkey in its own var dir, as `make run` starts it."""
+    var_dir = Path("/tmp") / f"lb-embedded-{os.getpid()}"  # short: unix socket paths are limited
+    var_dir.mkdir(exist_ok=True)
+    env = clean_env(DEBUG="true", VAR_DIR=str(var_dir))
+    started = subprocess.run(
+        [sys.executable, "-m", "project.devservices", "ensure"], cwd=BASE_DIR, env=env,
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    yield env
+    subprocess.run(
+        [sys.executable, "-m", "project.devservices", "stop"], cwd=BASE_DIR, env=env, timeout=30
+    )
+
+
+def test_embedded_cache_is_shared_between_processes(embedded_valkey):
+    writer = run_python(
+        "import django; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "cache.set('shared-key', {'written_by': 'writer'}, 60)\n",
+        embedded_valkey,
+    )
+    reader = run_python(
+        "import django, json; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "print(json.dumps(cache.get('shared-key')))\n",
+        embedded_valkey,
+    )
+
+    assert writer.returncode == 0, writer.stderr
+    assert reader.returncode == 0, reader.stderr
+    assert json.loads(reader.stdout) == {"written_by": "writer"}
+
+
+def test_embedded_queue_is_run_by_a_separate_worker(embedded_valkey):
+    queued = run_python(
+        "import django; django.setup()\n"
+        "from project.celery import ping\n"
+        "print(ping.delay('from-another-process').id)\n",
+        embedded_valkey,
+    )
+    assert queued.returncode == 0, queued.stderr
+    task_id = queued.stdout.strip()
+
+    worker = _start_worker_in(embedded_valkey)
+    try:
+        waited = run_python(
+            "import django, json; django.setup()\n"
+            "from project.celery import app\n"
+            f"print(json.dumps(app.AsyncResult('{task_id}').get(timeout=30)))\n",
+            embedded_valkey,
+        )
+    finally:
+        stop_process(worker)
+
+    assert waited.returncode == 0, waited.stderr
+    answer = json.loads(waited.stdout)
+    assert answer["payload"] == "from-another-process"
+    assert answer["pid"] == worker.pid
+
+
+def _start_worker_in(env: dict) -> subprocess.Popen:
+    """Start a worker on the embedded broker; readiness is probed from a child process."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool", "solo",
+         "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return proc

@@ -1,0 +1,53 @@
+"""Test-only URLs: DRF views that raise each kind of error, plus the real project URLs."""
+
+from django.urls import include, path
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from project import urls as project_urls
+
+
+class EchoInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    email = serializers.EmailField()
+
+
+class EchoView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+    def post(self, request):
+        data = EchoInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(data.validated_data)
+
+
+class PrivateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class CrashView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise RuntimeError("secret internal detail")
+
+
+urlpatterns = [
+    path("api/v1/test/echo/", EchoView.as_view()),
+    path("api/v1/test/private/", PrivateView.as_view()),
+    path("api/v1/test/crash/", CrashView.as_view()),
+    path("", include(project_urls.urlpatterns)),
+]
+
+handler400 = project_urls.handler400
+handler403 = project_urls.handler403
+handler404 = project_urls.handler404
+handler500 = project_urls.handler500

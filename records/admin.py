@@ -1,0 +1,1 @@
+"""Admin for records (added by their issue)."""

@@ -1,0 +1,1 @@
+"""records models (added by their issue)."""
