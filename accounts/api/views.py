@@ -1,0 +1,345 @@
+"""Auth and users API: each view parses input, calls one service, shapes the answer."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.lockout import LOCKOUT_DETAIL, cool_off_seconds
+from accounts.models import AuthSession, SessionEndReason, User
+from accounts.tokens import AccessGrant
+
+from . import serializers as s
+from .authentication import BEARER_CHALLENGE, enforce_csrf
+from .cookies import clear_token_cookies, refresh_cookie_name, set_token_cookies
+from .filters import UserFilter
+
+INVALID_CREDENTIALS = "The email address or password is incorrect."
+INVALID_REFRESH = "The refresh token is invalid or has expired."
+
+
+class LockedOutError(exceptions.Throttled):
+    """429 with Retry-After, in the error shape."""
+
+    default_detail = LOCKOUT_DETAIL
+    extra_detail_singular = "Try again in {wait} second."
+    extra_detail_plural = "Try again in {wait} seconds."
+
+
+def raise_validation(exc: DjangoValidationError):
+    """A service's field errors as a 400 in the error shape."""
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    raise serializers.ValidationError(detail) from exc
+
+
+def _validated(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicAuthView(APIView):
+    """Endpoints that work without an access token (a stale one must not get in the way).
+
+    They still answer 401 with the Bearer challenge when credentials are wrong.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request):
+        return BEARER_CHALLENGE
+
+
+def _token_response(request, issued, *, app: bool, status_code=status.HTTP_200_OK) -> Response:
+    """Tokens in the body for apps, in cookies for browsers."""
+    user = s.UserSerializer(issued.user, context={"request": request}).data
+    if app:
+        body = {
+            "access_token": issued.access_token,
+            "refresh_token": issued.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": request_ttl(issued.access_expires_at),
+            "refresh_expires_in": request_ttl(issued.refresh_expires_at),
+            "user": user,
+        }
+        response = Response(body, status=status_code)
+    else:
+        body = {
+            "user": user,
+            "access_expires_at": issued.access_expires_at,
+            "refresh_expires_at": issued.refresh_expires_at,
+        }
+        response = Response(body, status=status_code)
+        set_token_cookies(response, issued)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def request_ttl(expires_at) -> int:
+    from django.utils import timezone
+
+    return max(0, round((expires_at - timezone.now()).total_seconds()))
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfView(PublicAuthView):
+    """Sets the CSRF cookie and returns the token for the `X-CSRFToken` header."""
+
+    @extend_schema(request=None, responses=s.CsrfTokenSerializer)
+    def get(self, request):
+        return Response({"csrf_token": get_token(request._request)})
+
+
+class LoginView(PublicAuthView):
+    """Email and password -> a session. Browsers (the default) must send the CSRF token."""
+
+    @extend_schema(request=s.LoginSerializer, responses=s.TOKEN_RESPONSES)
+    def post(self, request):
+        data = _validated(s.LoginSerializer, request)
+        app = data["client"] == "app"
+        if not app:
+            enforce_csrf(request)
+        try:
+            issued = services.auth_login(
+                request=request._request, email=data["email"], password=data["password"]
+            )
+        except services.LockedOut as exc:
+            raise LockedOutError(wait=cool_off_seconds(request._request)) from exc
+        except services.InvalidCredentials as exc:
+            raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS) from exc
+        request.user = issued.user
+        return _token_response(request, issued, app=app)
+
+
+class RefreshView(PublicAuthView):
+    """A refresh token (body for apps, cookie for browsers) -> new access and refresh tokens.
+
+    A refused refresh also clears the token cookies: the session is over.
+    """
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            clear_token_cookies(response)
+        return response
+
+    @extend_schema(request=s.RefreshSerializer, responses=s.TOKEN_RESPONSES)
+    def post(self, request):
+        data = _validated(s.RefreshSerializer, request)
+        app = "refresh_token" in data
+        if app:
+            token = data["refresh_token"]
+        else:
+            enforce_csrf(request)
+            token = request.COOKIES.get(refresh_cookie_name())
+            if not token:
+                raise exceptions.AuthenticationFailed("No refresh token was sent.")
+        try:
+            issued = services.session_refresh(refresh_token=token)
+        except services.InvalidToken as exc:
+            raise exceptions.AuthenticationFailed(INVALID_REFRESH) from exc
+        request.user = issued.user
+        return _token_response(request, issued, app=app)
+
+
+def _no_content_clearing_cookies() -> Response:
+    response = Response(status=status.HTTP_204_NO_CONTENT)
+    clear_token_cookies(response)
+    return response
+
+
+class LogoutView(APIView):
+    """Ends the session of the access token used (and clears the cookies)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if isinstance(request.auth, AccessGrant):
+            session = selectors.session_list_active(user=request.user).filter(
+                pk=request.auth.session_id
+            )
+            for one in session:
+                services.session_revoke(session=one, reason=SessionEndReason.LOGOUT)
+        return _no_content_clearing_cookies()
+
+
+class LogoutAllView(APIView):
+    """Ends every session of the caller, this one included."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.sessions_revoke_all(user=request.user, reason=SessionEndReason.LOGOUT_ALL)
+        return _no_content_clearing_cookies()
+
+
+class SessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The caller's open sessions; DELETE ends one (others' sessions are 404)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.SessionSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return AuthSession.objects.none()
+        return selectors.session_list_active(user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.session_revoke(session=instance, reason=SessionEndReason.LOGOUT)
+
+
+class PasswordChangeView(APIView):
+    """Needs the current password; every other session ends."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        data = _validated(s.PasswordChangeSerializer, request)
+        current = getattr(request.auth, "session_id", None)
+        try:
+            services.password_change(
+                user=request.user,
+                old_password=data["old_password"],
+                new_password=data["new_password"],
+                current_session_id=current,
+            )
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicAuthView):
+    """202 whether or not the address has an account; a link is emailed if it has."""
+
+    @extend_schema(request=s.PasswordResetSerializer, responses={202: s.DetailSerializer})
+    def post(self, request):
+        data = _validated(s.PasswordResetSerializer, request)
+        services.password_reset_request(email=data["email"])
+        return Response(
+            {"detail": "If the address belongs to an account, a link to reset it is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(PublicAuthView):
+    """The emailed uid and token with a new password; ends every session."""
+
+    @extend_schema(request=s.PasswordResetConfirmSerializer, responses={204: None})
+    def post(self, request):
+        data = _validated(s.PasswordResetConfirmSerializer, request)
+        try:
+            services.password_reset_confirm(
+                uid=data["uid"], token=data["token"], new_password=data["new_password"]
+            )
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailView(PublicAuthView):
+    """The emailed token -> the address is verified."""
+
+    @extend_schema(
+        request=s.VerifyEmailSerializer,
+        responses=inline_serializer("EmailVerified", {"is_verified": s.serializers.BooleanField()}),
+    )
+    def post(self, request):
+        data = _validated(s.VerifyEmailSerializer, request)
+        try:
+            services.email_verify(token=data["token"])
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return Response({"is_verified": True})
+
+
+class VerifyEmailResendView(APIView):
+    """Sends the caller a new verification link (nothing when already verified)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer("VerificationSent", {"sent": s.serializers.BooleanField()})
+        },
+    )
+    def post(self, request):
+        sent = services.email_verification_resend(user=request.user)
+        return Response({"sent": sent}, status=status.HTTP_202_ACCEPTED)
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Colleagues for every role; creating, changing and deactivating for Administrators.
+
+    `DELETE` deactivates: the row stays because invoices refer to it.
+    """
+
+    queryset = User.objects.all()  # the model for ModelPermissions; rows: get_queryset
+    serializer_class = s.UserSerializer
+    filterset_class = UserFilter
+    search_fields = ["name", "email"]
+    ordering_fields = ["name", "email", "created_at"]
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.user_list(viewer=self.request.user)
+
+    def _present(self, user, status_code=status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=user.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        data = _validated(s.UserCreateSerializer, request)
+        try:
+            user = services.user_create(**data, by=request.user)
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return self._present(user, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        user = self.get_object()
+        data = _validated(s.UserUpdateSerializer, request)
+        try:
+            services.user_update(user=user, by=request.user, **data)
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return self._present(user)
+
+    def destroy(self, request, *args, **kwargs):
+        user = self.get_object()
+        try:
+            services.user_deactivate(user=user, by=request.user)
+        except DjangoValidationError as exc:
+            raise_validation(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
+    def me(self, request):
+        """The caller's own profile: name, date of birth and email can be changed."""
+        if request.method == "PATCH":
+            data = _validated(s.ProfileUpdateSerializer, request)
+            try:
+                services.user_update(user=request.user, by=request.user, **data)
+            except DjangoValidationError as exc:
+                raise_validation(exc)
+        return Response(self.get_serializer(request.user).data)
