@@ -1,0 +1,1 @@
+"""Accounting providers behind one interface (base.py); Moneybird is the first (moneybird.py)."""

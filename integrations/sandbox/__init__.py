@@ -1,0 +1,20 @@
+"""A Moneybird-compatible sandbox server (for the demo, the tests and evaluation).
+
+Start one in-process (background thread, free loopback port):
+
+    from integrations.sandbox import SandboxServer, SandboxControl
+    server = SandboxServer(token="t0ken").start()
+    control = SandboxControl(server.base_url)
+    ... server.api_url, server.administration_id ...
+    server.stop()
+
+or as its own process: `python manage.py run_sandbox --port 8765 --token t0ken`.
+The pytest fixture `sandbox` (integrations/tests/conftest.py) wraps the former.
+Modules: server (HTTP), api (emulated endpoints), store (records), control
+(control API), faults, ratelimit, clock, seed, client (control API client).
+"""
+
+from .client import SandboxControl
+from .server import SandboxServer
+
+__all__ = ["SandboxControl", "SandboxServer"]
