@@ -12,7 +12,7 @@ same django-redis / kombu-redis one as in production, only the URL differs.
     python -m project.devservices ensure      # start it in the background if it is down
     python -m project.devservices stop        # stop the background one
     python -m project.devservices test-env    # shell exports for `make test` (see below)
-    python -m project.devservices run         # everything `make run` starts
+    python -m project.devservices run         # everything `make run` starts (incl. sandbox)
 
 `test-env` picks PostgreSQL and Redis when they are configured (`DATABASE_URL`,
 `REDIS_URL`) or reachable on their default local ports, the embedded default
@@ -41,6 +41,7 @@ DEFAULT_POSTGRES = ("127.0.0.1", 5432)
 DEFAULT_REDIS = ("127.0.0.1", 6379)
 TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ledgerbridge"
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own: tests flush it
+SANDBOX_PORT = 8765  # the Moneybird sandbox of `make run` (SANDBOX_PORT overrides)
 
 
 def valkey_binary() -> str:
@@ -188,17 +189,25 @@ def procfile_commands(python: str) -> dict[str, str]:
             name: f"{python} -m project.devservices wait && exec {command}"
             for name, command in commands.items()
         }
+    # The Moneybird sandbox: its own in-memory store, no Valkey or database needed. The
+    # token comes from SANDBOX_TOKEN (settings; a documented demo default), not argv.
+    sandbox_port = int(os.environ.get("SANDBOX_PORT") or SANDBOX_PORT)
+    commands["sandbox"] = (
+        f"exec {python} manage.py run_sandbox --host 127.0.0.1 --port {sandbox_port}"
+    )
     return commands
 
 
 def run() -> None:
-    """Supervise web, worker, beat (and the embedded Valkey) until Ctrl-C."""
+    """Supervise web, worker, beat, the Moneybird sandbox (and the embedded Valkey)
+    until Ctrl-C."""
     from honcho.manager import Manager
 
     python = shutil.which("python", path=str(Path(sys.executable).parent)) or sys.executable
     manager = Manager()
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("INTEGRATIONS_ALLOW_LOCAL_URLS", "true")  # the app may reach the sandbox
     for name, command in procfile_commands(python).items():
         manager.add_process(name, command, env=env, cwd=str(BASE_DIR))
     manager.loop()

@@ -6,8 +6,8 @@ error families below, so a second provider (Exact Online, Xero) is one new modul
 - `RetryableError`: try again later (network, timeout, 5xx, 429). `retry_at` is the
   Unix time before which nothing should be sent (from `Retry-After`), or None: use
   exponential backoff with jitter (`backoff_seconds`).
-- `NeedsAttentionError`: a person must act (bad or expired token, missing scope, plan
-  limit, misconfigured URL). Retrying cannot help; mark the connection.
+- `NeedsAttentionError`: a person must act (bad or expired token, missing scope, 403,
+  plan limit, misconfigured URL). Retrying cannot help; mark the connection.
 - `RecordError`: this one record is refused (400, 404, 422); fail it with the
   provider's message and carry on with the others.
 
@@ -84,6 +84,10 @@ class AuthenticationFailed(NeedsAttentionError):
 
 class MissingScope(NeedsAttentionError):
     """401: the token lacks a permission this call needs."""
+
+
+class AccessDenied(NeedsAttentionError):
+    """403: the provider (or a gateway before it) refuses this token."""
 
 
 class PaymentRequired(NeedsAttentionError):

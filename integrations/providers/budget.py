@@ -2,7 +2,10 @@
 
 Moneybird allows 150 requests per 5 minutes. Every request first takes a slot from a
 sliding-window log (a sorted set of send times, Redis's own clock): at most `limit`
-slots in any `window` seconds, so no alignment of the provider's window can see more.
+slots in any `window` + `margin` seconds, so no alignment of the provider's window can
+see more. The margin covers latency: a slot is taken when a request is sent, but
+Moneybird counts it when it arrives, and a window that its first (slow) request opened
+late would otherwise still be open when our slot frees up.
 A 429 anywhere pauses the connection for everyone until its `Retry-After`. Both are
 single Lua scripts, so concurrent workers never check-then-act.
 
@@ -54,9 +57,11 @@ def connection_key(base_url: str, administration_id: str) -> str:
 
 class RequestBudget:
     def __init__(self, key: str, *, limit: int = 150, window: float = 300.0,
-                 prefix: str = "integrations:budget", redis=None) -> None:  # fmt: skip
+                 margin: float = 2.0, prefix: str = "integrations:budget",
+                 redis=None) -> None:  # fmt: skip
         self.limit = limit
         self.window = window
+        self.margin = margin
         self._log_key = f"{prefix}:{key}:log"
         self._pause_key = f"{prefix}:{key}:pause"
         self._redis = redis or get_redis_connection("default")
@@ -70,7 +75,7 @@ class RequestBudget:
         """Take a slot: None on success, else the Unix time a slot may free up."""
         ok, value = self._acquire(
             keys=[self._log_key, self._pause_key],
-            args=[self.limit, math.ceil(self.window * 1000), uuid.uuid4().hex],
+            args=[self.limit, math.ceil((self.window + self.margin) * 1000), uuid.uuid4().hex],
         )
         return None if int(ok) == 1 else int(value) / 1000
 

@@ -18,12 +18,14 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
 
 from . import base
 from .base import (
+    AccessDenied,
     AccountingProvider,
     AuthenticationFailed,
     BadRequest,
@@ -146,7 +148,7 @@ class MoneybirdClient(AccountingProvider):
             response = self._http.request(method, url, json=json_body, params=params)
         except httpx.TimeoutException:
             raise ProviderTimeout("Moneybird did not answer in time", **where) from None
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport, decoding, protocol errors
             raise NetworkError(f"Network error talking to Moneybird: {type(exc).__name__}",
                                **where) from None  # fmt: skip
         status = response.status_code
@@ -178,6 +180,8 @@ class MoneybirdClient(AccountingProvider):
             return AuthenticationFailed(message, status=status, **where)
         if status == 402:
             return PaymentRequired(message, status=status, **where)
+        if status == 403:  # undocumented for these endpoints: the token or a gateway refuses
+            return AccessDenied(message, status=status, **where)
         if status == 429:
             retry_at = parse_retry_after(response.headers.get("Retry-After"), now=now)
             if retry_at is None:
@@ -243,7 +247,7 @@ class MoneybirdClient(AccountingProvider):
         return [_contact(raw) for raw in self._sync_fetch("contacts", ids)]
 
     def find_contact(self, key: str) -> RemoteContact | None:
-        raw = self._find(f"contacts/customer_id/{httpx.URL(path=key).path}.json")
+        raw = self._find(f"contacts/customer_id/{_segment(key)}.json")
         return _contact(raw) if raw else None
 
     def upsert_contact(self, data: ContactData, *, remote_id: str | None = None) -> RemoteContact:
@@ -259,7 +263,7 @@ class MoneybirdClient(AccountingProvider):
             remote_id = existing.id if existing else None
         if remote_id is not None:
             try:
-                raw = self.request("PATCH", f"contacts/{remote_id}.json",
+                raw = self.request("PATCH", f"contacts/{_remote_id(remote_id)}.json",
                                    json_body={"contact": attrs}, idempotent=True)[1]  # fmt: skip
                 return _contact(raw)
             except NotFound:
@@ -273,7 +277,7 @@ class MoneybirdClient(AccountingProvider):
         return [_invoice(raw) for raw in self._sync_fetch("sales_invoices", ids)]
 
     def find_invoice(self, reference: str) -> RemoteInvoice | None:
-        raw = self._find(f"sales_invoices/find_by_reference/{httpx.URL(path=reference).path}.json")
+        raw = self._find(f"sales_invoices/find_by_reference/{_segment(reference)}.json")
         return _invoice(raw) if raw else None
 
     def create_invoice(self, data: InvoiceData) -> RemoteInvoice:
@@ -295,16 +299,17 @@ class MoneybirdClient(AccountingProvider):
 
     def send_invoice(self, remote_id: str) -> RemoteInvoice:
         body = {"sales_invoice_sending": {"delivery_method": "Email"}}
-        return _invoice(self.request("PATCH", f"sales_invoices/{remote_id}/send_invoice.json",
-                                     json_body=body)[1])  # fmt: skip
+        path = f"sales_invoices/{_remote_id(remote_id)}/send_invoice.json"
+        return _invoice(self.request("PATCH", path, json_body=body)[1])
 
     def list_payments(self, invoice_remote_id: str) -> list[RemotePayment]:
-        return list(_invoice(self._get(f"sales_invoices/{invoice_remote_id}.json")).payments)
+        invoice = self._get(f"sales_invoices/{_remote_id(invoice_remote_id)}.json")
+        return list(_invoice(invoice).payments)
 
     def register_payment(self, invoice_remote_id: str, *, amount: Decimal,
                          payment_date: date) -> RemotePayment:  # fmt: skip
         body = {"payment": {"price": str(amount), "payment_date": payment_date.isoformat()}}
-        raw = self.request("POST", f"sales_invoices/{invoice_remote_id}/payments.json",
+        raw = self.request("POST", f"sales_invoices/{_remote_id(invoice_remote_id)}/payments.json",
                            json_body=body)[1]  # fmt: skip
         return _payment(raw)
 
@@ -316,6 +321,20 @@ class MoneybirdClient(AccountingProvider):
             found.extend(self.request("POST", f"{resource}/synchronization.json",
                                       json_body={"ids": batch}, idempotent=True)[1])  # fmt: skip
         return found
+
+
+def _segment(value: str) -> str:
+    """Our key or reference as one path segment: `/`, `?`, `#`, `%`, spaces escaped, so
+    `INV/2026/1` stays one segment and nothing can reach another path."""
+    return quote(str(value), safe="")
+
+
+def _remote_id(value) -> str:
+    """Moneybird's ids are numeric strings; anything else is refused before a request."""
+    text = str(value)
+    if not text.isdigit():
+        raise BadRequest(f"Not a Moneybird id: {text[:40]!r}")
+    return text
 
 
 def _field_errors(error) -> dict[str, list[str]]:

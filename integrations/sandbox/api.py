@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from .errors import ApiError, symbolic
 from .store import Administration, Store
@@ -50,10 +50,12 @@ def route(method: str, pattern: str):
 
 
 def resolve(method: str, path: str) -> tuple[Handler, dict] | None:
+    """Match the path as it arrived (percent-encoded), then decode each parameter, so
+    `customer_id/LB%2F7` is the one customer id `LB/7`, not two path segments."""
     for route_method, pattern, handler in ROUTES:
         match = pattern.match(path)
         if match and route_method == method:
-            return handler, match.groupdict()
+            return handler, {k: unquote(v) for k, v in match.groupdict().items()}
     return None
 
 

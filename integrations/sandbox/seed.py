@@ -26,18 +26,25 @@ def administration_create(store: Store, *, admin_id: str = DEFAULT_ADMINISTRATIO
             "active": True, "country": None, "created_at": now, "updated_at": now,
         }  # fmt: skip
         admin.default_tax_rate_id = admin.default_tax_rate_id or rate_id
-    for name, account_type, number in (
-        ("Omzet", "revenue", "8000"),
-        ("Omzet diensten", "revenue", "8010"),
-        ("Debiteuren", "current_assets", "1300"),
-        ("Kas", "current_assets", "1000"),
-    ):
+    # RGS taxonomy items as Moneybird's own examples show them (RGS 3.5).
+    for name, account_type, number, (code, rgs_name, reference) in (
+        ("Omzet", "revenue", "8000",
+         ("WOmzNooNdo", "Opbrengsten uit overige bronnen", "8004040")),
+        ("Omzet diensten", "revenue", "8010",
+         ("WOmzNooNdo", "Opbrengsten uit overige bronnen", "8004040")),
+        ("Debiteuren", "current_assets", "1300",
+         ("BVorDebHad", "Handelsdebiteuren nominaal", "1101010")),
+        ("Kas", "current_assets", "1000", ("BLimKruSto", "Stortingen onderweg", "1003010")),
+    ):  # fmt: skip
         account_id = store.new_id()
         admin.ledger_accounts[account_id] = {
             "id": account_id, "administration_id": admin.admin_int, "name": name,
             "account_type": account_type, "account_id": number, "parent_id": None,
             "allowed_document_types": ["sales_invoice", "general_journal_document"],
-            "financial_account_id": None, "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now,
+            "taxonomy_item": {"taxonomy_version": "3.5", "code": code, "name": rgs_name,
+                              "name_english": None, "reference": reference},
+            "financial_account_id": None,
         }  # fmt: skip
         if number == "8000":
             admin.revenue_ledger_account_id = account_id

@@ -23,10 +23,26 @@ def test_slots_run_out_and_report_when_one_frees_up(budget):
     started = time.time()
     assert [budget.try_acquire() for _ in range(3)] == [None, None, None]
     retry_at = budget.try_acquire()
-    assert started + 299 <= retry_at <= time.time() + 300
+    assert started + 300 + budget.margin - 1 <= retry_at <= time.time() + 300 + budget.margin
     with pytest.raises(BudgetExhausted) as error:
         budget.acquire(max_wait=1)
     assert error.value.retry_at == retry_at
+
+
+def test_a_slot_frees_up_only_a_margin_after_the_window():
+    """Moneybird counts a request when it arrives, later than we sent it: the slot must
+    stay taken for `window + margin`, or a slow first request lets a 151st through."""
+    budget = RequestBudget(uuid.uuid4().hex, limit=1, window=0.2, margin=0.3, prefix="test:budget")
+    try:
+        before = time.time()
+        assert budget.try_acquire() is None
+        retry_at = budget.try_acquire()
+        after = time.time()
+        assert before + 0.45 <= retry_at <= after + 0.55
+        time.sleep(max(0.0, before + 0.25 - time.time()))  # past the bare window
+        assert budget.try_acquire() is not None  # still taken: the margin holds it
+    finally:
+        budget.clear()
 
 
 def test_a_pause_stops_everyone_and_keeps_the_later_time(budget):

@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from integrations.providers.base import (
+    AccessDenied,
     AuthenticationFailed,
+    BadRequest,
     BudgetExhausted,
     ContactData,
     InvoiceData,
@@ -129,6 +131,34 @@ def test_invoice_lifecycle_with_exact_decimal_totals(sandbox, make_client):
     found = client.find_invoice("LB-2026-7")
     assert (found.id, found.state, found.total_unpaid) == (sent.id, "paid", Decimal("0"))
     assert client.find_invoice("LB-unknown") is None
+
+
+@pytest.mark.parametrize("key", ["LB/2026/7", "a?b=1", "x#y", "50% off", "../../administrations"])
+def test_keys_and_references_are_one_escaped_path_segment(sandbox, make_client, key):
+    client = make_client()
+    created = client.upsert_contact(ContactData(key=key, company_name="Odd Key B.V."))
+    again = client.upsert_contact(ContactData(key=key, company_name="Odd Key Holding B.V."))
+    assert (created.key, again.id, again.company_name) == (key, created.id, "Odd Key Holding B.V.")
+    invoice = client.create_invoice(InvoiceData(contact_id=created.id, reference=key,
+                                                invoice_date=date.today(), lines=()))  # fmt: skip
+    assert client.find_invoice(key).id == invoice.id
+    paths = {path for _, path, _ in sandbox.control.calls()}
+    assert all(p.startswith(admin_path(sandbox, "")) for p in paths)
+    assert admin_path(sandbox, "contacts.json") in paths  # created exactly once:
+    assert [m for m, p, _ in sandbox.control.calls() if p.endswith("/contacts.json")] == ["POST"]
+
+
+@pytest.mark.parametrize("remote_id", ["1/../../2", "abc", ""])
+def test_a_non_numeric_remote_id_is_refused_before_any_request(sandbox, make_client, remote_id):
+    client = make_client()
+    for call in (lambda: client.send_invoice(remote_id), lambda: client.list_payments(remote_id),
+                 lambda: client.register_payment(remote_id, amount=Decimal(1),
+                                                 payment_date=date.today()),
+                 lambda: client.upsert_contact(ContactData(key="K", company_name="A"),
+                                               remote_id=remote_id)):  # fmt: skip
+        with pytest.raises(BadRequest):
+            call()
+    assert sandbox.control.calls() == []
 
 
 # --- Retry-After in each form ------------------------------------------------------------
@@ -321,6 +351,38 @@ class _Redirecting(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class _Forbidding(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"error":"Forbidden"}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_403_needs_a_person(settings, budget_key):
+    """Moneybird documents no 403 for these endpoints; a gateway in front may send one.
+    Retrying cannot help and it is not about one record: the connection needs a person."""
+    settings.INTEGRATIONS_ALLOW_LOCAL_URLS = True
+    server = HTTPServer(("127.0.0.1", 0), _Forbidding)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = MoneybirdClient(base_url=f"http://127.0.0.1:{server.server_port}/api/v2",
+                                 administration_id="1", token="t", budget=budget_key)  # fmt: skip
+        with pytest.raises(AccessDenied) as error:
+            client.list_contact_versions()
+        assert isinstance(error.value, NeedsAttentionError)
+        assert (error.value.status, error.value.message) == (403, "Forbidden")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_redirect_is_refused_and_not_followed(settings, budget_key):

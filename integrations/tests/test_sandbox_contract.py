@@ -1,5 +1,7 @@
 """Every endpoint the sandbox serves, success and error, against Moneybird's description."""
 
+import re
+
 import httpx
 import pytest
 
@@ -226,3 +228,68 @@ def test_every_served_operation_matches_the_description(api, sandbox):
     failed = {(m, t) for m, t, s in api.seen if s >= 400}
     assert succeeded == described
     assert failed == described
+
+
+def _concrete(template: str, admin: str, suffix: str) -> str:
+    """A path for a described template: ids `1`, word parameters `x`."""
+    path = template.replace("{administration_id}", admin).replace("{format}", suffix)
+    for name in openapi.WORD_PARAMS:
+        path = path.replace(f"{{{name}}}", "x")
+    return re.sub(r"{\w+}", "1", path)
+
+
+def _operations() -> list[tuple[str, str, dict]]:
+    return [(method.upper(), template, op) for template, ops in openapi.spec()["paths"].items()
+            for method, op in ops.items() if method != "parameters"]  # fmt: skip
+
+
+def test_every_operation_answers_401_and_429_as_described_with_and_without_json(api, sandbox):
+    operations = _operations()
+    assert len(operations) == 30
+    for index, (method, template, _) in enumerate(operations):
+        path = _concrete(template, sandbox.administration_id, ".json" if index % 2 else "")
+        response = api(method, path, 401, json={}, token="not-the-token")
+        assert response.json() == {"error": "The access token is invalid",
+                                   "symbolic": {"token": "invalid"}}  # fmt: skip
+    sandbox.control.rate_limit(enabled=True, limit=1, window=300)
+    api("GET", "/administrations.json", 200)
+    for index, (method, template, _) in enumerate(operations):
+        path = _concrete(template, sandbox.administration_id, "" if index % 2 else ".json")
+        limited = api(method, path, 429, json={})
+        assert limited.text == "Retry later"
+        assert limited.headers["Retry-After"] == limited.headers["RateLimit-Reset"]
+        assert int(limited.headers["Retry-After"]) > 1_000_000_000  # absolute Unix time
+    assert {(m, t) for m, t, s in api.seen if s == 401} == {(m, t) for m, t, _ in operations}
+    assert {(m, t) for m, t, s in api.seen if s == 429} == {(m, t) for m, t, _ in operations}
+
+
+def test_every_paginated_operation_refuses_per_page_above_100(api, sandbox):
+    paginated = [(method, template) for method, template, op in _operations()
+                 if any(p.get("$ref", "").endswith("/per_page") or p.get("name") == "per_page"
+                        for p in op.get("parameters", ()))]  # fmt: skip
+    assert len(paginated) == 5  # contacts, contacts/filter, products, tax_rates, sales_invoices
+    for method, template in paginated:
+        path = _concrete(template, sandbox.administration_id, ".json")
+        too_big = api(method, f"{path}?per_page=101", 400)
+        assert too_big.json() == {"error": "Per Page is too big", "symbolic": {"per_page": "max"}}
+        full = api(method, f"{path}?per_page=100", 200)
+        assert isinstance(full.json(), list)
+
+
+def test_the_validator_rejects_a_missing_or_undeclared_field(sandbox):
+    """The description marks no field as required, so the check of field sets is ours;
+    prove it bites: drop a field, misspell one."""
+    with httpx.Client(headers=sandbox.headers(), timeout=10) as http:
+        response = http.get(sandbox.url("contacts.json"))
+    openapi.validate(response)
+    schema = openapi.operation_for("GET", response.request.url.path)[1]["responses"]["200"]
+    schema = schema["content"]["application/json"]["schema"]
+    contacts = response.json()
+    assert list(openapi.field_gaps(schema, contacts)) == []
+    del contacts[0]["customer_id"]
+    contacts[1]["company"] = contacts[1].pop("company_name")
+    assert list(openapi.field_gaps(schema, contacts)) == [
+        "$[0].customer_id is missing",
+        "$[1].company_name is missing",
+        "$[1].company is not in the description",
+    ]
