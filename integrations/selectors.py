@@ -1,0 +1,46 @@
+"""Reads: connections (with their open issues), issues, and a connection's credentials."""
+
+import json
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from . import crypto
+from .models import Connection, ConnectionIssue
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials; the repr never shows them."""
+
+    api_token: str = field(repr=False)
+
+
+def open_issues() -> QuerySet[ConnectionIssue]:
+    return ConnectionIssue.objects.filter(resolved_at__isnull=True)
+
+
+def connection_list(*, viewer=None) -> QuerySet[Connection]:
+    """Connections with their open issues (`open_issue_list`). Who may read them at all
+    is the `view_connection` permission; every reader sees every connection."""
+    return Connection.objects.prefetch_related(
+        Prefetch(
+            "issues", queryset=open_issues().order_by("-created_at"), to_attr="open_issue_list"
+        )
+    )
+
+
+def issue_list(*, connection: Connection | None = None) -> QuerySet[ConnectionIssue]:
+    queryset = ConnectionIssue.objects.select_related("connection", "resolved_by")
+    return queryset.filter(connection=connection) if connection is not None else queryset
+
+
+def connection_credentials(connection: Connection) -> Credentials | None:
+    """The decrypted credentials, or None when none are stored (erased on delete).
+
+    Raises `crypto.DecryptionError` when no configured key opens them.
+    """
+    if not connection.encrypted_credentials:
+        return None
+    data = json.loads(crypto.decrypt(connection.encrypted_credentials))
+    return Credentials(api_token=data["api_token"])
