@@ -1,0 +1,1 @@
+"""Tasks that pull from the accounting system: sync runs (see integrations.sync.pull)."""
