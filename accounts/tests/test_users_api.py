@@ -225,7 +225,8 @@ def test_admin_cannot_deactivate_themselves():
 
 
 def test_list_filters_search_and_ordering():
-    viewer = api_client_for(role="viewer")
+    # A fixed name: a random one could sort before "Alma" and make the ordering check flaky.
+    viewer = api_client_for(make_user(role="viewer", name="Zed Viewer"))
     make_user(role="employee", name="Alma Employee", email="alma@example.com", is_verified=False)
     make_user(role=None, name="Root", email="root@example.com", superuser=True)
     make_user(role="administrator", name="Bob Admin", email="bob@example.com")
