@@ -42,6 +42,7 @@ _EMPLOYEE_WRITES = [
     *_crud("records", "payment", "add"),
     "integrations.run_sync",
     *_crud("integrations", "connection", "view"),
+    *_crud("integrations", "connectionissue", "view"),
 ]
 
 _ADMINISTRATOR_ONLY = [
@@ -52,6 +53,7 @@ _ADMINISTRATOR_ONLY = [
     *_crud("records", "taxrate", "add", "change", "delete"),
     *_crud("records", "payment", "change", "delete"),
     *_crud("integrations", "connection", "add", "change", "delete"),
+    *_crud("integrations", "connectionissue", "change"),  # resolve issues in admin
     *_crud("integrations", "outboxitem", "view", "change"),
 ]
 

@@ -31,6 +31,9 @@ def bench_env() -> dict:
         DJANGO_SETTINGS_MODULE="bench.settings",
         DEBUG="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
+        # A fixed key: bench data is throwaway, and every bench process must decrypt alike.
+        FIELD_ENCRYPTION_KEYS=os.environ.get("FIELD_ENCRYPTION_KEYS")
+        or "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",

@@ -340,3 +340,70 @@ AXES_VERBOSE = False
 # Plain-http loopback provider URLs (the sandbox, the demo, the tests). Off in
 # production: only https to the provider's own host is allowed then.
 INTEGRATIONS_ALLOW_LOCAL_URLS = env.bool("INTEGRATIONS_ALLOW_LOCAL_URLS", default=False)
+# The Moneybird sandbox that `make run` starts (`manage.py run_sandbox`): its loopback
+# port and the one bearer token it accepts (a demo token, not a secret).
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8765)
+SANDBOX_TOKEN = env("SANDBOX_TOKEN", default="ledgerbridge-sandbox-demo")
+# Push (the outbox, integrations.sync.push). A worker holds an item for the lease; the
+# sweep takes up an item whose lease ran out (its worker died), so the lease must outlast
+# one attempt (a few requests at the read timeout). After the last attempt an item that
+# keeps failing transiently is failed. The queue: empty for Celery's default queue.
+INTEGRATIONS_PUSH_LEASE_SECONDS = env.int("INTEGRATIONS_PUSH_LEASE_SECONDS", default=300)
+INTEGRATIONS_PUSH_READ_TIMEOUT = env.float("INTEGRATIONS_PUSH_READ_TIMEOUT", default=30.0)
+INTEGRATIONS_PUSH_MAX_ATTEMPTS = env.int("INTEGRATIONS_PUSH_MAX_ATTEMPTS", default=15)
+INTEGRATIONS_PUSH_QUEUE = env.str("INTEGRATIONS_PUSH_QUEUE", default="")
+# Pull (sync runs, integrations.sync.pull). Requests per 5 minutes per connection
+# (Moneybird allows 150; raise it only for a sandbox whose rate limit is off), and how
+# long a running run may go without a heartbeat before the sweep hands it to a worker.
+INTEGRATIONS_REQUEST_BUDGET = env.int("INTEGRATIONS_REQUEST_BUDGET", default=150)
+INTEGRATIONS_SYNC_STALE_SECONDS = env.int("INTEGRATIONS_SYNC_STALE_SECONDS", default=180)
+
+# --- Integrations: connection credentials encrypted at rest -------------------------
+# Comma-separated Fernet keys (MultiFernet): the first encrypts, every one decrypts.
+# Rotate by putting a new key first, running `manage.py rotate_encryption_keys`, then
+# removing the old key. Never derived from SECRET_KEY. Required when DEBUG is off; in
+# development a generated key is kept in `var/field_encryption_key`.
+
+
+def _local_field_encryption_key() -> str:
+    """A development Fernet key kept in `var/` so every local process decrypts alike."""
+    from cryptography.fernet import Fernet
+
+    path = VAR_DIR / "field_encryption_key"
+    if not path.exists():
+        # Created atomically: processes starting together must not end up with two keys.
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        draft.write_text(Fernet.generate_key().decode())
+        draft.chmod(0o600)
+        try:
+            path.hardlink_to(draft)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def _field_encryption_keys(raw: str) -> list[str]:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key number {number} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes; see the README for how to generate one)."
+            ) from None
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys(env.str("FIELD_ENCRYPTION_KEYS", default=""))
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off: comma-separated Fernet keys "
+            "that encrypt the accounting connections' credentials (see the README)."
+        )
+    FIELD_ENCRYPTION_KEYS = [_local_field_encryption_key()]

@@ -14,6 +14,8 @@ api_v1 = [
         name="docs",
     ),
     path("", include("accounts.api.urls")),
+    path("", include("records.api.urls")),
+    path("integrations/", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

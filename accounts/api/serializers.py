@@ -20,14 +20,17 @@ class StrictInputSerializer(serializers.Serializer):
 
     A known user field that is not writable here gets "This field is read-only.", any
     other key "Unknown field.", each under its own name, next to the usual errors.
+    Serializers of other resources set `known_field_names` to their own model's fields.
     """
+
+    known_field_names = USER_FIELD_NAMES
 
     def to_internal_value(self, data):
         extra = {}
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             for key in data.keys() - writable:
-                known = key in USER_FIELD_NAMES
+                known = key in self.known_field_names
                 extra[key] = ["This field is read-only." if known else "Unknown field."]
         try:
             value = super().to_internal_value(data)

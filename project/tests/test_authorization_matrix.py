@@ -44,10 +44,43 @@ def accounts_setup(ctx: Context) -> None:
     ctx.other_tokens = login(ctx.other)
 
 
+def integrations_setup(ctx: Context) -> None:
+    """A connection to Moneybird, and one whose URL the policy refuses when it is tested
+    (so `test` answers without leaving the machine)."""
+    from django.test import override_settings
+
+    from integrations.services import connection_create
+
+    ctx.objects["connection"] = connection_create(
+        name="Moneybird", administration_id="100001", api_token="matrix-token"
+    )
+    with override_settings(INTEGRATIONS_ALLOW_LOCAL_URLS=True):
+        ctx.objects["offline_connection"] = connection_create(
+            name="Offline", base_url="http://127.0.0.1:9/api/v2", administration_id="100002",
+            api_token="matrix-token",
+        )  # fmt: skip
+
+
+def records_setup(ctx: Context) -> None:
+    """A contact (no invoices), a product, an unused tax rate, a draft and an open invoice."""
+    from records.testing import make_contact, make_invoice, make_product, tax_rate
+
+    customer = make_contact(company_name="Invoiced B.V.")
+    ctx.objects.update(
+        contact=make_contact(company_name="Matrix B.V."),
+        product=make_product(sku="MATRIX-1"),
+        tax_rate=tax_rate(21),
+        unused_tax_rate=tax_rate(5),
+        customer=customer,
+        draft=make_invoice(contact=customer),
+        open_invoice=make_invoice(contact=customer, finalize=True),
+    )
+
+
 SETUPS = [
     accounts_setup,
-    # records: append records_setup here
-    # integrations: append integrations_setup here
+    records_setup,
+    integrations_setup,
 ]
 
 
@@ -70,6 +103,25 @@ def _own_session(ctx):
 
 def _other(ctx):
     return reverse("users-detail", args=[ctx.other.pk])
+
+
+def _connection(ctx):
+    return reverse("connections-detail", args=[ctx.objects["connection"].pk])
+
+
+def _connection_readers(status: int) -> dict:
+    """Administrators and Employees see connections (Employees trigger syncs on them)."""
+    return {"anonymous": 401, "viewer": 403, "employee": status, "administrator": status}
+
+
+def _record(url_name: str, key: str):
+    """The URL of `url_name` for the records object stored as `ctx.objects[key]`."""
+    return lambda ctx: reverse(url_name, args=[ctx.objects[key].pk])
+
+
+def staff_writes(status: int) -> dict:
+    """Employees and Administrators may; Viewers may not (records writes)."""
+    return {"anonymous": 401, "viewer": 403, "employee": status, "administrator": status}
 
 
 NEW_PASSWORD = "matrix passphrase 2026"
@@ -155,7 +207,165 @@ MATRIX = [
         signed_in(400),
     ),
     # --- records: add rows here ----------------------------------------------------------
+    ("contacts-list", "get", reverse("contacts-list"), None, signed_in(200)),
+    (
+        "contacts-list",
+        "post",
+        reverse("contacts-list"),
+        lambda ctx: {"company_name": "New B.V.", "country": "NL"},
+        staff_writes(201),
+    ),
+    ("contacts-detail", "get", _record("contacts-detail", "contact"), None, signed_in(200)),
+    (
+        "contacts-detail",
+        "patch",
+        _record("contacts-detail", "contact"),
+        lambda ctx: {"city": "Utrecht"},
+        staff_writes(200),
+    ),
+    ("contacts-detail", "delete", _record("contacts-detail", "contact"), None, admin_only(204)),
+    ("contacts-history", "get", _record("contacts-history", "contact"), None, signed_in(200)),
+    ("products-list", "get", reverse("products-list"), None, signed_in(200)),
+    (
+        "products-list",
+        "post",
+        reverse("products-list"),
+        lambda ctx: {
+            "sku": "MATRIX-NEW",
+            "title": "New",
+            "price": "5.00",
+            "tax_rate": str(ctx.objects["tax_rate"].pk),
+        },
+        staff_writes(201),
+    ),
+    ("products-detail", "get", _record("products-detail", "product"), None, signed_in(200)),
+    (
+        "products-detail",
+        "patch",
+        _record("products-detail", "product"),
+        lambda ctx: {"price": "12.50"},
+        staff_writes(200),
+    ),
+    ("products-detail", "delete", _record("products-detail", "product"), None, admin_only(204)),
+    ("products-history", "get", _record("products-history", "product"), None, signed_in(200)),
+    ("tax-rates-list", "get", reverse("tax-rates-list"), None, signed_in(200)),
+    (
+        "tax-rates-list",
+        "post",
+        reverse("tax-rates-list"),
+        lambda ctx: {"name": "Matrix 6%", "percentage": "6.00"},
+        admin_only(201),
+    ),
+    ("tax-rates-detail", "get", _record("tax-rates-detail", "tax_rate"), None, signed_in(200)),
+    (
+        "tax-rates-detail",
+        "patch",
+        _record("tax-rates-detail", "tax_rate"),
+        lambda ctx: {"name": "High"},
+        admin_only(200),
+    ),
+    (
+        "tax-rates-detail",
+        "delete",
+        _record("tax-rates-detail", "unused_tax_rate"),
+        None,
+        admin_only(204),
+    ),
+    ("invoices-list", "get", reverse("invoices-list"), None, signed_in(200)),
+    (
+        "invoices-list",
+        "post",
+        reverse("invoices-list"),
+        lambda ctx: {
+            "contact": str(ctx.objects["customer"].pk),
+            "lines": [
+                {
+                    "description": "Work",
+                    "quantity": "2",
+                    "unit_price": "50.00",
+                    "tax_rate": str(ctx.objects["tax_rate"].pk),
+                }
+            ],
+        },
+        staff_writes(201),
+    ),
+    ("invoices-detail", "get", _record("invoices-detail", "open_invoice"), None, signed_in(200)),
+    (
+        "invoices-detail",
+        "patch",
+        _record("invoices-detail", "draft"),
+        lambda ctx: {"notes": "Matrix"},
+        staff_writes(200),
+    ),
+    ("invoices-detail", "delete", _record("invoices-detail", "draft"), None, staff_writes(204)),
+    (
+        "invoices-detail",  # numbered invoices are never deleted, whoever asks: cancel them
+        "delete",
+        _record("invoices-detail", "open_invoice"),
+        None,
+        {"anonymous": 401, "viewer": 403, "employee": 409, "administrator": 409},
+    ),
+    ("invoices-finalize", "post", _record("invoices-finalize", "draft"), None, staff_writes(200)),
+    (
+        "invoices-cancel",
+        "post",
+        _record("invoices-cancel", "open_invoice"),
+        None,
+        staff_writes(200),
+    ),
+    (
+        "invoices-payments",
+        "post",
+        _record("invoices-payments", "open_invoice"),
+        lambda ctx: {"amount": "10.00", "date": "2026-01-10", "method": "bank_transfer"},
+        staff_writes(201),
+    ),
+    (
+        "invoices-history",
+        "get",
+        _record("invoices-history", "open_invoice"),
+        None,
+        signed_in(200),
+    ),
     # --- integrations: add rows here -----------------------------------------------------
+    ("connections-list", "get", reverse("connections-list"), None, _connection_readers(200)),
+    (
+        "connections-list",
+        "post",
+        reverse("connections-list"),
+        lambda ctx: {
+            "provider": "moneybird",
+            "name": "New",
+            "administration_id": "100003",
+            "api_token": "new-matrix-token",
+        },
+        admin_only(201),
+    ),
+    ("connections-detail", "get", _connection, None, _connection_readers(200)),
+    ("connections-detail", "patch", _connection, lambda ctx: {"name": "Renamed"}, admin_only(200)),
+    (
+        "connections-detail",
+        "patch",
+        _connection,
+        lambda ctx: {"api_token": "rotated-matrix-token"},
+        admin_only(200),
+    ),
+    (
+        "connections-detail",
+        "patch",
+        _connection,
+        lambda ctx: {"status": "disabled"},
+        admin_only(200),
+    ),
+    ("connections-detail", "put", _connection, lambda ctx: {"name": "X"}, admin_only(405)),
+    ("connections-detail", "delete", _connection, None, admin_only(204)),
+    (
+        "connections-test",
+        "post",
+        lambda ctx: reverse("connections-test", args=[ctx.objects["offline_connection"].pk]),
+        None,
+        admin_only(200),
+    ),
 ]
 
 

@@ -12,7 +12,9 @@ from conftest import stop_process
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CELERY_BROKER_URL",
-            "CELERY_RESULT_BACKEND", "VAR_DIR", "ALLOWED_HOSTS", "EMAIL_URL")  # fmt: skip
+            "CELERY_RESULT_BACKEND", "VAR_DIR", "ALLOWED_HOSTS", "EMAIL_URL",
+            "FIELD_ENCRYPTION_KEYS")  # fmt: skip
+TEST_FERNET_KEY = "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5ISE="
 
 DUMP_SETTINGS = """
 import json, django
@@ -60,6 +62,7 @@ def test_production_mode_uses_postgres_and_redis(tmp_path):
     env = clean_env(
         DEBUG="false",
         SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEYS=TEST_FERNET_KEY,
         VAR_DIR=str(tmp_path),
         DATABASE_URL="postgres://app:pw@db.internal:5432/ledgerbridge",
         REDIS_URL="redis://cache.internal:6379/2",
@@ -83,6 +86,40 @@ def test_secret_key_required_when_debug_off(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_field_encryption_keys_required_when_debug_off(tmp_path):
+    env = clean_env(DEBUG="false", SECRET_KEY="x" * 50, VAR_DIR=str(tmp_path))
+
+    result = run_python(DUMP_SETTINGS, env)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+    assert not (tmp_path / "field_encryption_key").exists()
+
+
+def test_a_malformed_field_encryption_key_is_refused_without_echoing_it(tmp_path):
+    env = clean_env(DEBUG="false", SECRET_KEY="x" * 50, VAR_DIR=str(tmp_path),
+                    FIELD_ENCRYPTION_KEYS=f"{TEST_FERNET_KEY},not-a-real-key-s3cret")  # fmt: skip
+
+    result = run_python(DUMP_SETTINGS, env)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS: key number 2 is not a Fernet key" in result.stderr
+    assert "not-a-real-key-s3cret" not in result.stderr
+
+
+def test_development_generates_and_keeps_a_field_encryption_key(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(settings.FIELD_ENCRYPTION_KEYS[0])"
+    env = clean_env(DEBUG="true", VAR_DIR=str(tmp_path))
+
+    first, second = run_python(code, env), run_python(code, env)
+
+    assert first.returncode == 0, first.stderr
+    stored = (tmp_path / "field_encryption_key").read_text().strip()
+    assert first.stdout.strip() == second.stdout.strip() == stored
+    assert (tmp_path / "field_encryption_key").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.fixture

@@ -1,0 +1,18 @@
+"""Domain events of records: what other apps (integrations) may react to.
+
+Records never imports its listeners; they connect to these signals. Each is sent by
+its service INSIDE the service's transaction: a receiver runs in that transaction, so
+what it writes (an outbox row, say) commits or rolls back with the change itself, and
+a receiver that raises aborts the change. A receiver that talks to the outside world
+must defer that work with `transaction.on_commit`.
+
+Receivers: none yet (integrations will add its outbox writer).
+"""
+
+from django.dispatch import Signal
+
+invoice_finalized = Signal()
+"""Sent by `invoice_finalize` with `invoice` (numbered, open), `by` and `via`."""
+
+invoice_paid = Signal()
+"""Sent by `payment_register` when the due reaches zero: `invoice`, `payment`, `by`, `via`."""

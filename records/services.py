@@ -1,0 +1,708 @@
+"""Every write of the records app. Interfaces (API, admin, sync) call these and nothing else.
+
+Conventions:
+- keyword-only; `by` is the acting user (or None), `via` the interface (`Interface`);
+  every write records a `ChangeRecord` in the same transaction;
+- bad input raises `django.core.exceptions.ValidationError` with a field dict (nested
+  fields as `lines.0.quantity`), a state that forbids the write raises `Conflict`, and a
+  stale `expected_version` (If-Match) raises `StaleVersion`; nothing is half-written;
+- rows that can race are locked with `SELECT ... FOR UPDATE` before they are read;
+- stored invoice totals are recomputed here on every change, never taken from input.
+"""
+
+import datetime as dt
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+
+from . import events, tasks
+from .countries import COUNTRY_CODES
+from .models import (
+    ChangeAction,
+    ChangeRecord,
+    Contact,
+    Interface,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    NumberSequence,
+    Payment,
+    PaymentMethod,
+    Product,
+    TaxRate,
+)
+from .totals import TaxLine, invoice_totals, line_amount
+
+logger = logging.getLogger(__name__)
+
+_UNSET = object()
+DEFAULT_PAYMENT_TERM_DAYS = 30
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class Conflict(Exception):
+    """The record's state forbids the write (the API answers 409)."""
+
+
+class StaleVersion(Exception):
+    """The caller's `expected_version` is not the row's version any more (412)."""
+
+
+# --- Helpers: history, locking, lookups ----------------------------------------------
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return value
+
+
+def _actor(by):
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+def _record(obj, action: ChangeAction, changes: dict, *, by, via, pk=None) -> ChangeRecord:
+    return ChangeRecord.objects.create(
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=pk or obj.pk,
+        action=action,
+        actor=_actor(by),
+        via=Interface(via),
+        changes=changes,
+    )
+
+
+def _locked(model, obj, expected_version: int | None):
+    """The row of `obj`, locked for this transaction; StaleVersion if it moved on."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion
+    return locked
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    """A UUID from a UUID, its string or a model instance; None if it is none of those."""
+    if isinstance(value, models.Model):
+        value = value.pk
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _resolve(model, value, field: str):
+    """An instance of `model` from an instance or a primary key; a field error if unknown."""
+    if isinstance(value, model):
+        return value
+    pk = _as_uuid(value) if value is not None else None
+    found = model.objects.filter(pk=pk).first() if pk else None
+    if found is None:
+        raise ValidationError({field: [f"Unknown {model._meta.verbose_name}."]})
+    return found
+
+
+def _set_fields(obj, values: dict) -> dict:
+    """Assign the values that differ; returns their `{field: [old, new]}`."""
+    changes = {}
+    for name, value in values.items():
+        if value is _UNSET:
+            continue
+        field = obj._meta.get_field(name)
+        if field.is_relation:
+            old = getattr(obj, field.attname)
+            if old != getattr(value, "pk", value):
+                setattr(obj, name, value)
+                changes[name] = [_json(old), _json(value)]
+        elif getattr(obj, name) != value:
+            changes[name] = [_json(getattr(obj, name)), _json(value)]
+            setattr(obj, name, value)
+    return changes
+
+
+def _snapshot(obj, names: Iterable[str]) -> dict:
+    result = {}
+    for name in names:
+        field = obj._meta.get_field(name)
+        value = getattr(obj, field.attname if field.is_relation else name)
+        result[name] = [None, _json(value)]
+    return result
+
+
+def _save_unique(obj, **kwargs) -> None:
+    """Save; a unique clash that slipped past validation (a race) is a field error."""
+    try:
+        with transaction.atomic():
+            obj.save(**kwargs)
+    except IntegrityError as exc:
+        names = [f.name for f in obj._meta.fields if f.unique and not f.primary_key]
+        unique = [name for name in names if name in str(exc)]
+        field = unique[0] if unique else "non_field_errors"
+        raise ValidationError({field: ["This value is already in use."]}) from exc
+
+
+def _clean(obj, exclude: Iterable[str] = ()) -> None:
+    """Field validators and unique checks of the model (constraints are checked by hand
+    with their own field names, and by the database)."""
+    obj.full_clean(exclude=list(exclude), validate_constraints=False)
+
+
+def _bump(obj, changes: dict) -> None:
+    if changes:
+        obj.version += 1
+
+
+def _draw(key: str) -> int:
+    """The next value of counter `key`, the counter row locked until commit.
+
+    The row is created race-free (INSERT ... ON CONFLICT DO NOTHING), then locked: a
+    second transaction drawing the same counter waits here until the first commits, so
+    values are sequential and, since a rollback returns the value, gapless.
+    """
+    sequences = NumberSequence.objects.select_for_update()
+    sequence = sequences.filter(key=key).first()
+    if sequence is None:
+        NumberSequence.objects.bulk_create([NumberSequence(key=key)], ignore_conflicts=True)
+        sequence = sequences.get(key=key)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value
+
+
+def _delete(obj, *, by, via, what: str) -> None:
+    snapshot = _snapshot(obj, [f.name for f in obj._meta.concrete_fields if f.name != "id"])
+    pk = obj.pk
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        raise Conflict(f"This {what} is still in use and cannot be deleted.") from exc
+    changes = {name: [values[1], None] for name, values in snapshot.items()}
+    _record(obj, ChangeAction.DELETE, changes, by=by, via=via, pk=pk)
+
+
+# --- Tax rates ------------------------------------------------------------------------
+
+
+def _validate_tax_rate(rate: TaxRate) -> None:
+    _clean(rate)
+    if rate.percentage > 100:
+        raise ValidationError({"percentage": ["Ensure this value is less than or equal to 100."]})
+
+
+@transaction.atomic
+def taxrate_create(*, name: str, percentage: Decimal, by, via) -> TaxRate:
+    rate = TaxRate(name=name, percentage=percentage)
+    _validate_tax_rate(rate)
+    rate.save()
+    _record(rate, ChangeAction.CREATE, _snapshot(rate, ["name", "percentage"]), by=by, via=via)
+    return rate
+
+
+@transaction.atomic
+def taxrate_update(
+    *, tax_rate: TaxRate, by, via, expected_version=None, name=_UNSET, percentage=_UNSET
+) -> TaxRate:
+    """Change a rate. Draft invoices using it are recomputed; finalized ones keep the
+    totals they were issued with."""
+    rate = _locked(TaxRate, tax_rate, expected_version)
+    changes = _set_fields(rate, {"name": name, "percentage": percentage})
+    _validate_tax_rate(rate)
+    if changes:
+        _bump(rate, changes)
+        rate.save()
+        _record(rate, ChangeAction.UPDATE, changes, by=by, via=via)
+        drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT, lines__tax_rate=rate)
+        for invoice in drafts.distinct():
+            _invoice_recompute_stored(invoice=invoice, by=by, via=via)
+    return rate
+
+
+@transaction.atomic
+def taxrate_delete(*, tax_rate: TaxRate, by, via, expected_version=None) -> None:
+    rate = _locked(TaxRate, tax_rate, expected_version)
+    _delete(rate, by=by, via=via, what="tax rate")
+
+
+# --- Contacts -----------------------------------------------------------------------
+
+CONTACT_FIELDS = (
+    "customer_number", "company_name", "first_name", "last_name", "email", "phone",
+    "address_line1", "address_line2", "postal_code", "city", "country", "tax_number",
+    "chamber_of_commerce",
+)  # fmt: skip
+
+
+def _validate_contact(contact: Contact) -> None:
+    contact.country = (contact.country or "").strip().upper()
+    errors = {}
+    if not contact.company_name.strip() and not (
+        contact.first_name.strip() and contact.last_name.strip()
+    ):
+        errors["company_name"] = ["Give a company name, or a first and a last name."]
+    if contact.country and contact.country not in COUNTRY_CODES:
+        errors["country"] = ["Not an ISO 3166-1 alpha-2 country code."]
+    try:
+        _clean(contact)
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_customer_number() -> str:
+    """The next free number of the `contact` counter (numbers given by hand are skipped)."""
+    while True:
+        candidate = f"{_draw('contact'):05d}"
+        if not Contact.objects.filter(customer_number=candidate).exists():
+            return candidate
+
+
+def _check_fields(fields: dict, allowed: Iterable[str]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def contact_create(*, by, via, **fields) -> Contact:
+    """Create a contact; without a `customer_number` the next free one is assigned."""
+    _check_fields(fields, CONTACT_FIELDS)
+    contact = Contact(**fields)
+    contact.customer_number = (contact.customer_number or "").strip() or _next_customer_number()
+    _validate_contact(contact)
+    _save_unique(contact)
+    _record(contact, ChangeAction.CREATE, _snapshot(contact, CONTACT_FIELDS), by=by, via=via)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by, via, expected_version=None, **fields) -> Contact:
+    _check_fields(fields, CONTACT_FIELDS)
+    contact = _locked(Contact, contact, expected_version)
+    if fields.get("country"):
+        fields["country"] = fields["country"].strip().upper()
+    changes = _set_fields(contact, fields)
+    _validate_contact(contact)
+    if changes:
+        _bump(contact, changes)
+        _save_unique(contact)
+        _record(contact, ChangeAction.UPDATE, changes, by=by, via=via)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, by, via, expected_version=None) -> None:
+    """Delete a contact; one with invoices cannot be deleted (`Conflict`)."""
+    contact = _locked(Contact, contact, expected_version)
+    _delete(contact, by=by, via=via, what="contact (it has invoices)")
+
+
+# --- Products -----------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("sku", "title", "description", "price", "tax_rate", "is_active")
+
+
+@transaction.atomic
+def product_create(*, by, via, tax_rate, **fields) -> Product:
+    _check_fields(fields, PRODUCT_FIELDS)
+    product = Product(tax_rate=_resolve(TaxRate, tax_rate, "tax_rate"), **fields)
+    _clean(product, exclude=["tax_rate"])
+    _save_unique(product)
+    _record(product, ChangeAction.CREATE, _snapshot(product, PRODUCT_FIELDS), by=by, via=via)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, by, via, expected_version=None, **fields) -> Product:
+    _check_fields(fields, PRODUCT_FIELDS)
+    if fields.get("tax_rate", _UNSET) is not _UNSET:
+        fields["tax_rate"] = _resolve(TaxRate, fields["tax_rate"], "tax_rate")
+    product = _locked(Product, product, expected_version)
+    changes = _set_fields(product, fields)
+    _clean(product, exclude=["tax_rate"])
+    if changes:
+        _bump(product, changes)
+        _save_unique(product)
+        _record(product, ChangeAction.UPDATE, changes, by=by, via=via)
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product, by, via, expected_version=None) -> None:
+    """Invoice lines keep their description, price and tax rate; their `product` empties."""
+    product = _locked(Product, product, expected_version)
+    _delete(product, by=by, via=via, what="product")
+
+
+# --- Invoices: lines and totals -------------------------------------------------------
+
+LINE_FIELDS = ("product", "description", "quantity", "unit_price", "tax_rate")
+INVOICE_FIELDS = ("contact", "currency", "issue_date", "due_date", "notes")
+
+
+def _ids(values) -> set[uuid.UUID]:
+    return {pk for pk in (_as_uuid(v) for v in values if v is not None) if pk}
+
+
+def _clean_field(model, name: str, value, errors: dict, key: str):
+    """`value` through the model field's own parsing and validators (no queries)."""
+    if value is None or value == "":
+        errors[key] = ["This field is required."]
+        return None
+    try:
+        return model._meta.get_field(name).clean(value, None)
+    except ValidationError as exc:
+        errors[key] = exc.messages
+        return None
+
+
+def _build_lines(items: list[dict]) -> tuple[list[InvoiceLine], list[TaxLine]]:
+    """Unsaved lines (with amounts) and what the totals need, in two queries whatever
+    the number of lines. A line with a `product` takes its title, price and tax rate
+    for whichever of `description`, `unit_price`, `tax_rate` it does not give."""
+    errors: dict[str, list[str]] = {}
+    for item in items:
+        _check_fields(item, LINE_FIELDS)
+    product_ids = _ids(item.get("product") for item in items)
+    products = Product.objects.in_bulk(product_ids) if product_ids else {}
+    rate_ids = _ids(item.get("tax_rate") for item in items)
+    rate_ids |= {p.tax_rate_id for p in products.values()}
+    rates = TaxRate.objects.in_bulk(rate_ids) if rate_ids else {}
+    lines, tax_lines = [], []
+    for index, item in enumerate(items):
+        key = f"lines.{index}."
+        product = None
+        if item.get("product") is not None:
+            product = products.get(_as_uuid(item["product"]))
+            if product is None:
+                errors[key + "product"] = ["Unknown product."]
+        rate_value = item.get("tax_rate")
+        if rate_value is None and product is not None:
+            rate_value = product.tax_rate_id
+        rate = rates.get(_as_uuid(rate_value)) if rate_value else None
+        if rate is None:
+            errors[key + "tax_rate"] = (
+                ["Unknown tax rate."] if rate_value is not None else ["This field is required."]
+            )
+        description = item.get("description") or (product.title if product else "")
+        unit_price = item.get("unit_price")
+        if unit_price is None and product is not None:
+            unit_price = product.price
+        values = {}
+        for name, value in (
+            ("description", description),
+            ("quantity", item.get("quantity")),
+            ("unit_price", unit_price),
+        ):
+            values[name] = _clean_field(InvoiceLine, name, value, errors, key + name)
+        if any(key + name in errors for name in values) or rate is None:
+            continue
+        amount = line_amount(values["quantity"], values["unit_price"])
+        lines.append(
+            InvoiceLine(
+                position=index,
+                product=product,
+                tax_rate=rate,
+                amount=amount,
+                **values,
+            )
+        )
+        tax_lines.append(TaxLine(amount, rate.pk, rate.name, rate.percentage))
+    if errors:
+        raise ValidationError(errors)
+    return lines, tax_lines
+
+
+def _apply_totals(invoice: Invoice, tax_lines: list[TaxLine]) -> dict:
+    """Set the stored totals from the lines; returns what changed."""
+    totals = invoice_totals(tax_lines)
+    return _set_fields(
+        invoice,
+        {
+            "subtotal": totals.subtotal,
+            "tax_total": totals.tax_total,
+            "total": totals.total,
+            "tax_breakdown": totals.breakdown,
+        },
+    )
+
+
+def _lines_json(lines: Iterable[InvoiceLine]) -> list[dict]:
+    return [
+        {
+            "product": _json(line.product_id),
+            "description": line.description,
+            "quantity": _json(line.quantity),
+            "unit_price": _json(line.unit_price),
+            "tax_rate": _json(line.tax_rate_id),
+            "amount": _json(line.amount),
+        }
+        for line in lines
+    ]
+
+
+def _validate_invoice_header(invoice: Invoice) -> None:
+    errors = {}
+    if not CURRENCY_RE.match(invoice.currency or ""):
+        errors["currency"] = ["Give an ISO 4217 currency code, such as EUR."]
+    if invoice.issue_date and invoice.due_date and invoice.due_date < invoice.issue_date:
+        errors["due_date"] = ["The due date cannot be before the issue date."]
+    if len(invoice.notes or "") > 10_000:
+        errors["notes"] = ["Ensure this field has no more than 10000 characters."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _invoice_recompute_stored(*, invoice: Invoice, by, via) -> None:
+    """Recompute a draft's line amounts and totals from its stored lines (a rate changed)."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    lines = list(invoice.lines.select_related("tax_rate"))
+    tax_lines = [
+        TaxLine(line.amount, line.tax_rate_id, line.tax_rate.name, line.tax_rate.percentage)
+        for line in lines
+    ]
+    changes = _apply_totals(invoice, tax_lines)
+    if changes:
+        _bump(invoice, changes)
+        invoice.save()
+        _record(invoice, ChangeAction.UPDATE, changes, by=by, via=via)
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    contact,
+    lines: list[dict] = (),
+    by,
+    via,
+    currency: str = "EUR",
+    issue_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+    notes: str = "",
+) -> Invoice:
+    """A draft invoice with its lines. Issue date defaults to today, due date to 30 days
+    later. The query count does not depend on the number of lines."""
+    errors = {}
+    try:
+        contact = _resolve(Contact, contact, "contact")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    issue_date = issue_date or timezone.localdate()
+    due_date = due_date or issue_date + dt.timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
+    invoice = Invoice(
+        currency=currency, issue_date=issue_date, due_date=due_date, notes=notes or ""
+    )
+    try:
+        _validate_invoice_header(invoice)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        built, tax_lines = _build_lines(list(lines))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    invoice.contact = contact
+    invoice.created_by = _actor(by)
+    _apply_totals(invoice, tax_lines)
+    invoice.save()
+    for line in built:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(built)
+    changes = _snapshot(invoice, [*INVOICE_FIELDS, "subtotal", "tax_total", "total"])
+    changes["lines"] = [None, _lines_json(built)]
+    _record(invoice, ChangeAction.CREATE, changes, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(
+    *, invoice: Invoice, by, via, expected_version: int | None = None, lines=_UNSET, **fields
+) -> Invoice:
+    """Change a draft (its `lines`, if given, replace the old ones as a whole).
+
+    Once finalized only `notes` can change; anything else is a field error.
+    """
+    _check_fields(fields, INVOICE_FIELDS)
+    invoice = _locked(Invoice, invoice, expected_version)
+    errors = {}
+    if invoice.status != InvoiceStatus.DRAFT:
+        for name in fields.keys() - {"notes"}:
+            errors[name] = ["Only the notes of a finalized invoice can change."]
+        if lines is not _UNSET:
+            errors["lines"] = ["The lines of a finalized invoice cannot change."]
+        if errors:
+            raise ValidationError(errors)
+    if fields.get("contact", _UNSET) is not _UNSET:
+        try:
+            fields["contact"] = _resolve(Contact, fields["contact"], "contact")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            del fields["contact"]
+    if "notes" in fields and fields["notes"] is None:
+        fields["notes"] = ""
+    changes = _set_fields(invoice, fields)
+    try:
+        _validate_invoice_header(invoice)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    built = None
+    if lines is not _UNSET:
+        try:
+            built, tax_lines = _build_lines(list(lines or []))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    if built is not None:
+        old_lines = list(invoice.lines.all())
+        old_json, new_json = _lines_json(old_lines), _lines_json(built)
+        if old_json != new_json:
+            changes["lines"] = [old_json, new_json]
+            invoice.lines.all().delete()
+            for line in built:
+                line.invoice = invoice
+            InvoiceLine.objects.bulk_create(built)
+            changes.update(_apply_totals(invoice, tax_lines))
+    if changes:
+        _bump(invoice, changes)
+        invoice.save()
+        _record(invoice, ChangeAction.UPDATE, changes, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete(*, invoice: Invoice, by, via, expected_version: int | None = None) -> None:
+    """Only drafts can be deleted: a numbered invoice is cancelled instead (no gaps)."""
+    invoice = _locked(Invoice, invoice, expected_version)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict("Only draft invoices can be deleted; cancel this one instead.")
+    _delete(invoice, by=by, via=via, what="invoice")
+
+
+def invoice_number(year: int, value: int) -> str:
+    return f"{year}-{value:04d}"
+
+
+@transaction.atomic
+def invoice_finalize(*, invoice: Invoice, by, via) -> Invoice:
+    """Draft -> open, with the next number of the issue date's year (`2026-0001`).
+
+    The invoice row and then the year's counter row are locked until commit, so
+    concurrent finalizes get consecutive numbers and a failed one leaves no gap.
+    Sends `events.invoice_finalized` inside the transaction.
+    """
+    invoice = _locked(Invoice, invoice, None)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict("Only a draft invoice can be finalized.")
+    if not invoice.lines.exists():
+        raise ValidationError({"lines": ["An invoice needs at least one line to be finalized."]})
+    year = invoice.issue_date.year
+    invoice.number = invoice_number(year, _draw(f"invoice:{year}"))
+    invoice.status = InvoiceStatus.OPEN
+    invoice.finalized_at = timezone.now()
+    invoice.version += 1
+    invoice.save()
+    changes = {"status": [InvoiceStatus.DRAFT, invoice.status], "number": [None, invoice.number]}
+    _record(invoice, ChangeAction.FINALIZE, changes, by=by, via=via)
+    events.invoice_finalized.send(sender=Invoice, invoice=invoice, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def invoice_cancel(*, invoice: Invoice, by, via) -> Invoice:
+    """A draft or an unpaid open invoice -> cancelled (a number stays taken)."""
+    invoice = _locked(Invoice, invoice, None)
+    if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
+        raise Conflict(f"A {invoice.status} invoice cannot be cancelled.")
+    if invoice.total_paid > 0:
+        raise Conflict("An invoice with payments cannot be cancelled.")
+    old = invoice.status
+    invoice.status = InvoiceStatus.CANCELLED
+    invoice.cancelled_at = timezone.now()
+    invoice.version += 1
+    invoice.save()
+    _record(invoice, ChangeAction.CANCEL, {"status": [old, invoice.status]}, by=by, via=via)
+    return invoice
+
+
+@transaction.atomic
+def payment_register(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    date: dt.date,
+    method: str,
+    reference: str = "",
+    by,
+    via,
+) -> Payment:
+    """Record money received for an open (or late) invoice; at zero due it is paid.
+
+    More than the amount due, or a payment on a draft, paid or cancelled invoice, is a
+    field error. When paid, the creator is emailed after commit and
+    `events.invoice_paid` is sent inside the transaction.
+    """
+    invoice = _locked(Invoice, invoice, None)
+    errors = {}
+    if invoice.status != InvoiceStatus.OPEN:
+        errors["invoice"] = [
+            f"Payments can be registered on open invoices only; this one is {invoice.status}."
+        ]
+    amount = _clean_field(Payment, "amount", amount, errors, "amount")
+    if amount is not None and amount <= 0:
+        errors["amount"] = ["Ensure this value is greater than 0."]
+    elif amount is not None and "invoice" not in errors and amount > invoice.total_due:
+        errors["amount"] = [f"The payment exceeds the amount due ({invoice.total_due:f})."]
+    if method not in PaymentMethod.values:
+        errors["method"] = [f'"{method}" is not a valid choice.']
+    if not isinstance(date, dt.date):
+        errors["date"] = ["This field is required."]
+    if len(reference or "") > 200:
+        errors["reference"] = ["Ensure this field has no more than 200 characters."]
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment.objects.create(
+        invoice=invoice,
+        amount=amount,
+        date=date,
+        method=method,
+        reference=reference or "",
+        created_by=_actor(by),
+    )
+    old_paid, old_status = invoice.total_paid, invoice.status
+    invoice.total_paid += amount
+    changes = {
+        "payment": [None, {"id": str(payment.pk), "amount": _json(amount), "date": _json(date),
+                           "method": method, "reference": payment.reference}],
+        "total_paid": [_json(old_paid), _json(invoice.total_paid)],
+    }  # fmt: skip
+    paid = invoice.total_due == 0
+    if paid:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = timezone.now()
+        changes["status"] = [old_status, invoice.status]
+    invoice.version += 1
+    invoice.save()
+    _record(invoice, ChangeAction.PAYMENT, changes, by=by, via=via)
+    if paid:
+        events.invoice_paid.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
+        invoice_id = str(invoice.pk)
+        transaction.on_commit(lambda: tasks.send_invoice_paid_email.delay(invoice_id))
+    return payment
