@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "project",  # management commands (ping_worker); no models
+    "project",  # management commands (ping_worker), API-wide conventions; no models
     "accounts",
     "records",
     "integrations",

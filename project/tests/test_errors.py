@@ -106,3 +106,16 @@ def test_non_api_404_stays_html(client):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.django_db
+def test_api_datetimes_are_utc(settings):
+    """DESIGN.md: datetimes in UTC, whatever the business's TIME_ZONE."""
+    from accounts.testing import api_client_for
+
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    client = api_client_for(role="viewer")
+
+    body = client.get("/api/v1/users/me/").json()
+
+    assert body["created_at"].endswith("Z"), body["created_at"]
