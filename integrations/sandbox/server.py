@@ -14,12 +14,14 @@ import contextlib
 import hmac
 import json
 import math
+import os
 import socket
 import threading
 import time
 from collections import deque
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from . import control
@@ -46,8 +48,10 @@ class SandboxServer:
     def __init__(self, *, token: str, host: str = "127.0.0.1", port: int = 0,
                  administration_id: str = DEFAULT_ADMINISTRATION_ID, rate_limit: bool = True,
                  rate_limit_max: int = 150, rate_limit_window: int = 300,
-                 seed: str = "demo", log_limit: int = 100_000) -> None:  # fmt: skip
+                 seed: str = "demo", log_limit: int = 100_000,
+                 data_file: Path | None = None) -> None:  # fmt: skip
         self.token = token
+        self.data_file = data_file
         self.administration_id = administration_id
         self.clock = Clock()
         self.store = Store(self.clock)
@@ -59,6 +63,8 @@ class SandboxServer:
         self._log_lock = threading.Lock()
         self.stopping = threading.Event()
         self.reset(seed=seed)
+        if data_file is not None and data_file.exists():
+            self.store.restore(json.loads(data_file.read_text()))
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.sandbox = self
@@ -107,6 +113,18 @@ class SandboxServer:
             self.rate_limiter.configure(enabled=enabled, limit=limit, window=window)
             self.faults.clear()
             self.clear_log()
+
+    def persist(self) -> None:
+        """Write the store to `data_file` (if any), atomically: a crash mid-write leaves
+        the previous snapshot. Called after every request that may have changed data."""
+        if self.data_file is None:
+            return
+        with self.store.lock:
+            payload = json.dumps(self.store.snapshot(), separators=(",", ":"))
+            self.data_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.data_file.with_name(self.data_file.name + ".partial")
+            partial.write_text(payload)
+            os.replace(partial, self.data_file)
 
     def state(self) -> dict:
         admin = self.store.administrations[self.administration_id]
@@ -236,6 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             path = split.path.removeprefix(CONTROL_PREFIX)
             self._send(control.handle(sandbox, self.command, path, parsed))
+            if self.command != "GET":
+                sandbox.persist()
             return
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         entry = sandbox.log_request({"method": self.command, "path": split.path,
@@ -252,9 +272,12 @@ class _Handler(BaseHTTPRequestHandler):
                                               body, entry)  # fmt: skip
             except _Dropped:
                 self._drop()
+                sandbox.persist()  # "commit then fail" may have written
                 return
         entry["status"] = response.status
         entry["retry_after"] = response.headers.get("Retry-After")
+        if self.command != "GET":
+            sandbox.persist()
         self._send(response)
 
     def _drop(self) -> None:

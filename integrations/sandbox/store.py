@@ -14,7 +14,7 @@ changes within one second are still two versions a sync can tell apart.
 import hashlib
 import itertools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -136,6 +136,9 @@ class Administration:
         return int(self.id)
 
 
+FIRST_ID = 478856351389321139
+
+
 class Store:
     """All sandbox state. One lock: handlers are short, dict-based and never wait inside it."""
 
@@ -144,11 +147,39 @@ class Store:
         self.clock = clock or Clock()
         self.administrations: dict[str, Administration] = {}
         self.tokens: dict[str, frozenset[str]] = {}
-        self._ids = itertools.count(478856351389321139)
+        self._ids = itertools.count(FIRST_ID)
 
     # --- plumbing -------------------------------------------------------------
     def new_id(self) -> str:
         return str(next(self._ids))
+
+    # --- a snapshot on disk (`run_sandbox --data-file`, as `make run` uses it) -------
+    def snapshot(self) -> dict:
+        """Everything but tokens, as JSON-ready data (call with the lock held)."""
+        next_id = next(self._ids)
+        self._ids = itertools.count(next_id)
+        return {
+            "format": 1,
+            "next_id": next_id,
+            "administrations": {key: asdict(admin) for key, admin in self.administrations.items()},
+        }
+
+    def restore(self, data: dict) -> None:
+        """Replace the records with a `snapshot()`'s (tokens stay as they are)."""
+        if data.get("format") != 1:
+            raise ValueError("unknown sandbox snapshot format")
+        administrations = {}
+        for key, raw in data["administrations"].items():
+            try:
+                admin = Administration(**raw)
+            except TypeError as exc:
+                raise ValueError(f"not a sandbox snapshot: {exc}") from exc
+            # JSON object keys are strings; the invoice counters are keyed by year.
+            admin.invoice_counters = {int(k): v for k, v in admin.invoice_counters.items()}
+            administrations[key] = admin
+        with self.lock:
+            self.administrations = administrations
+            self._ids = itertools.count(int(data["next_id"]))
 
     def stamp(self, record: dict, *, created: bool = False) -> None:
         now = self.clock.now()

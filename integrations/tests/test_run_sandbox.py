@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from project import devservices
 from project.devservices import procfile_commands
 
 from . import openapi
@@ -92,19 +93,22 @@ def test_run_sandbox_serves_401_and_the_151st_request_gets_429(sandbox_process):
     assert int(limited.headers["Retry-After"]) > 1_000_000_000  # an absolute Unix time
 
 
-def test_make_run_supervises_the_sandbox_on_a_fixed_loopback_port(monkeypatch):
+def test_make_run_supervises_the_sandbox_on_a_fixed_loopback_port(monkeypatch, tmp_path):
     monkeypatch.delenv("SANDBOX_PORT", raising=False)
+    monkeypatch.setattr(devservices, "VAR_DIR", tmp_path)
     command = procfile_commands("python")["sandbox"]
     assert shlex.split(command) == ["exec", "python", "manage.py", "run_sandbox",
-                                    "--host", "127.0.0.1", "--port", "8765"]  # fmt: skip
+                                    "--host", "127.0.0.1", "--port", "8765",
+                                    "--data-file", str(tmp_path / "sandbox.json")]  # fmt: skip
     monkeypatch.setenv("SANDBOX_PORT", "9123")
-    assert shlex.split(procfile_commands("python")["sandbox"])[-1] == "9123"
+    assert shlex.split(procfile_commands("python")["sandbox"])[7] == "9123"
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/11")
     assert "sandbox" in procfile_commands("python")
 
 
-def test_the_procfile_sandbox_accepts_the_settings_demo_token():
+def test_the_procfile_sandbox_accepts_the_settings_demo_token(monkeypatch, tmp_path):
     """The exact command `make run` supervises, on a free port, token from SANDBOX_TOKEN."""
+    monkeypatch.setattr(devservices, "VAR_DIR", tmp_path)  # not the developer's demo data
     command = procfile_commands(shlex.quote(sys.executable))["sandbox"]
     assert settings.SANDBOX_TOKEN not in command  # never on the command line
     proc, lines = _start(command, env={"SANDBOX_PORT": "0", "SANDBOX_TOKEN": "from-env"})

@@ -7,6 +7,7 @@ which is how `make run` starts it. It listens on loopback only: its control API
 
 import ipaddress
 import signal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -42,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-rate-limit", action="store_true", help="switch off 150 requests / 5 minutes"
         )
+        parser.add_argument(
+            "--data-file", type=Path, default=None,
+            help="keep the store in this JSON file: loaded at start when it exists, written "
+            "after every change (without it, the store lives in memory only)",
+        )  # fmt: skip
 
     def handle(self, *args, **options):
         if not options["administration_id"].isdigit():
@@ -60,9 +66,12 @@ class Command(BaseCommand):
                 administration_id=options["administration_id"],
                 rate_limit=not options["no_rate_limit"],
                 seed=options["seed"],
+                data_file=options["data_file"],
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {options['host']}:{port}: {exc}") from exc
+        except ValueError as exc:  # an unreadable --data-file
+            raise CommandError(f"cannot load {options['data_file']}: {exc}") from exc
         signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C
         self.stdout.write(f"administration_id={server.administration_id}")
         self.stdout.write(f"api_url={server.api_url}")
