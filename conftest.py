@@ -25,6 +25,31 @@ def database_url_for(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{name}"
 
 
+def worker_env(database_url: str, **overrides: str) -> dict:
+    """The environment of a test worker: the test database and the sandbox on loopback
+    allowed (the worker reads its settings from the environment, not from the tests)."""
+    return dict(
+        os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1",
+        INTEGRATIONS_ALLOW_LOCAL_URLS="true", **overrides,
+    )  # fmt: skip
+
+
+def worker_mail_to(address: str) -> list[str]:
+    """The messages test workers sent to `address` (raw text). The worker writes mail with
+    the configured file backend; the test process itself has Django's in-memory one."""
+    from project import settings as project_settings
+
+    mail_dir = Path(project_settings.MAILERS["default"]["OPTIONS"]["file_path"])
+    if not mail_dir.exists():
+        return []
+    messages = []
+    for path in sorted(mail_dir.glob("*.log")):
+        for message in path.read_text(errors="replace").split("-" * 79):
+            if any(line == f"To: {address}" for line in message.splitlines()):
+                messages.append(message)
+    return messages
+
+
 def start_worker(env: dict, *, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
     """Start `celery worker` as a separate process and wait until it answers a ping."""
     from project.celery import app
@@ -61,7 +86,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         url = database_url_for(connection.settings_dict)
-    env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    env = worker_env(url)
     proc = start_worker(env)
     yield proc
     stop_process(proc)

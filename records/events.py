@@ -6,13 +6,21 @@ what it writes (an outbox row, say) commits or rolls back with the change itself
 a receiver that raises aborts the change. A receiver that talks to the outside world
 must defer that work with `transaction.on_commit`.
 
-Receivers: none yet (integrations will add its outbox writer).
+Receivers:
+- `invoice_finalized`: `integrations.sync.push.on_invoice_finalized` writes the outbox
+  items that push the invoice to each active accounting connection (connected in
+  `integrations.apps.IntegrationsConfig.ready`).
+- `payment_registered`: `integrations.sync.push.on_payment_registered` queues a
+  `register_payment` push behind the invoice's own pushes.
 """
 
 from django.dispatch import Signal
 
 invoice_finalized = Signal()
 """Sent by `invoice_finalize` with `invoice` (numbered, open), `by` and `via`."""
+
+payment_registered = Signal()
+"""Sent by `payment_register` for every payment: `invoice`, `payment`, `by`, `via`."""
 
 invoice_paid = Signal()
 """Sent by `payment_register` when the due reaches zero: `invoice`, `payment`, `by`, `via`."""

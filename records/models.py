@@ -114,6 +114,16 @@ class InvoiceStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class AccountingStatus(models.TextChoices):
+    """An invoice in the accounting system; empty until it is pushed."""
+
+    PENDING = "pending", "Waiting to be pushed"
+    CREATED = "created", "Created there as a draft"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (a person must look)"
+    PAUSED = "paused", "Paused (the connection needs attention)"
+
+
 LATE = "late"
 STATUS_CHOICES = [*InvoiceStatus.choices[:2], (LATE, "Late"), *InvoiceStatus.choices[2:]]
 
@@ -146,6 +156,18 @@ class Invoice(RecordModel):
     finalized_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the invoice stands in the accounting system, written by the push through
+    # `services.invoice_set_accounting_state` (no version bump, no history: it is the
+    # sync's state, not a change of the invoice). Records knows nothing of integrations.
+    accounting_status = models.CharField(
+        max_length=16, choices=AccountingStatus.choices, blank=True, default="", editable=False
+    )
+    accounting_remote_id = models.CharField(max_length=64, blank=True, default="", editable=False)
+    accounting_remote_number = models.CharField(
+        max_length=64, blank=True, default="", editable=False
+    )
+    accounting_last_error = models.TextField(blank=True, default="", editable=False)
+    accounting_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

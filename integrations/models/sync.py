@@ -80,6 +80,8 @@ class OutboxItem(models.Model):
     Items of one `group` (one finalize or send) run in `position` order: an item waits
     until the ones before it succeeded. `lease_until` is set while a worker holds the
     item; the sweep takes up an item whose lease ran out (its worker died).
+    `attempts` counts started attempts; `outcome_unknown` says whether one of them may have
+    written without us learning the answer (see `integrations.sync.push`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -98,6 +100,11 @@ class OutboxItem(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    outcome_unknown = models.BooleanField(
+        default=False,
+        help_text="A previous attempt may have written at the provider (timeout, dropped "
+        "connection, 5xx, a worker that died): look the object up before writing again.",
+    )
     last_error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

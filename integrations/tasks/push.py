@@ -1,1 +1,54 @@
-"""Tasks that push the outbox to the accounting system (see integrations.sync.push)."""
+"""Tasks that push the outbox to the accounting system (see integrations.sync.push).
+
+Thin: each loads by id and calls one function. `push_item` retries through Celery's
+`retry` with the countdown the engine computed (backoff with jitter, or the provider's
+`Retry-After`); it is idempotent, since the engine claims the item under a row lock and
+does nothing for an item that is done, held by another worker or not due.
+"""
+
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+
+EMAIL_RETRYABLE = (OSError, smtplib.SMTPException)
+
+
+@shared_task(bind=True, name="integrations.push_item", max_retries=None, ignore_result=True)
+def push_item(self, item_id: str) -> None:
+    """Push one outbox item; retry later when the provider asks us to."""
+    from integrations.sync import push
+
+    result = push.outbox_item_run(item_id=item_id)
+    if result is not None and result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in, queue=settings.INTEGRATIONS_PUSH_QUEUE or None)
+
+
+@shared_task(name="integrations.push_sweep", ignore_result=True)
+def push_sweep() -> int:
+    """Every minute (beat): dispatch the outbox items that are due and were missed."""
+    from integrations.sync import push
+
+    return len(push.outbox_sweep())
+
+
+@shared_task(
+    name="integrations.send_push_failed_email", autoretry_for=EMAIL_RETRYABLE,
+    retry_backoff=True, max_retries=5, ignore_result=True,
+)  # fmt: skip
+def send_push_failed_email(item_id: str) -> None:
+    """Tell the person who asked for a push that it failed for good."""
+    from integrations import emails
+
+    emails.push_failed_email_send(item_id=item_id)
+
+
+@shared_task(
+    name="integrations.send_connection_attention_email", autoretry_for=EMAIL_RETRYABLE,
+    retry_backoff=True, max_retries=5, ignore_result=True,
+)  # fmt: skip
+def send_connection_attention_email(connection_id: str, issue_id: str) -> None:
+    """Tell the Administrators that a connection needs attention."""
+    from integrations import emails
+
+    emails.connection_attention_email_send(connection_id=connection_id, issue_id=issue_id)
