@@ -43,6 +43,7 @@ _EMPLOYEE_WRITES = [
     "integrations.run_sync",
     *_crud("integrations", "connection", "view"),
     *_crud("integrations", "connectionissue", "view"),
+    *_crud("integrations", "syncconflict", "view"),
 ]
 
 _ADMINISTRATOR_ONLY = [
@@ -54,6 +55,7 @@ _ADMINISTRATOR_ONLY = [
     *_crud("records", "payment", "change", "delete"),
     *_crud("integrations", "connection", "add", "change", "delete"),
     *_crud("integrations", "connectionissue", "change"),  # resolve issues in admin
+    *_crud("integrations", "syncconflict", "change"),  # resolve sync conflicts in admin
     *_crud("integrations", "outboxitem", "view", "change"),
 ]
 

@@ -9,10 +9,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import services
-from .models import Connection, ConnectionIssue, ConnectionStatus
+from .models import Connection, ConnectionIssue, ConnectionStatus, OutboxItem, SyncConflict, SyncRun
+from .sync import pull, runs
 
 EDITABLE = ("name", "base_url", "administration_id", "sync_interval_minutes")
 
@@ -107,7 +109,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         ),
         ("Dates", {"fields": ("created_by", "created_at", "updated_at")}),
     )
-    actions = ["disable", "reactivate"]
+    actions = ["sync_now", "disable", "reactivate"]
 
     def get_queryset(self, request):
         return (
@@ -150,6 +152,22 @@ class ConnectionAdmin(admin.ModelAdmin):
             services.connection_update(connection=obj, by=request.user, api_token=token, **changes)
         obj.refresh_from_db()
         obj._state.adding = False
+
+    def has_run_sync_permission(self, request):
+        return request.user.has_perm("integrations.run_sync")
+
+    @admin.action(description="Sync now", permissions=["run_sync"])
+    def sync_now(self, request, queryset):
+        for connection in queryset:
+            try:
+                run = runs.sync_run_start(connection=connection, by=request.user)
+            except runs.SyncAlreadyRunning as exc:
+                self.message_user(request, f"{connection}: {exc}", messages.WARNING)
+            except runs.ConnectionNotActive as exc:
+                self.message_user(request, f"{connection}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{connection}: sync queued ({run.pk}).",
+                                  messages.SUCCESS)  # fmt: skip
 
     @admin.action(description="Disable selected connections", permissions=["change"])
     def disable(self, request, queryset):
@@ -211,3 +229,106 @@ class ConnectionIssueAdmin(admin.ModelAdmin):
             services.connection_issue_resolve(issue=issue, by=request.user)
             count += 1
         self.message_user(request, f"{count} issue(s) resolved.", messages.SUCCESS)
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(admin.ModelAdmin):
+    """The outbox: every push, its state and last error. Read-only but for "retry now"."""
+
+    list_display = ("kind", "status", "connection", "invoice", "attempts", "next_attempt_at",
+                    "last_error", "created_at", "completed_at")  # fmt: skip
+    list_filter = ("status", "kind", "connection")
+    list_select_related = ("connection", "invoice")
+    search_fields = ("invoice__number", "last_error", "object_id")
+    ordering = ("-created_at", "position")
+    readonly_fields = ("connection", "kind", "object_id", "invoice", "group", "position",
+                       "status", "attempts", "next_attempt_at", "lease_until",
+                       "outcome_unknown", "last_error", "requested_by", "created_at",
+                       "updated_at", "completed_at")  # fmt: skip
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry selected items now", permissions=["change"])
+    def retry_now(self, request, queryset):
+        from .sync.push import outbox_retry_now
+
+        count = outbox_retry_now(items=list(queryset))
+        self.message_user(request, f"{count} item(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """Sync runs, read-only: their progress and what went wrong."""
+
+    list_display = ("queued_at", "connection", "status", "trigger", "progress_bar",
+                    "created_count", "updated_count", "deleted_count", "failed_count",
+                    "started_by", "finished_at")  # fmt: skip
+    list_filter = ("status", "trigger", "connection")
+    list_select_related = ("connection", "started_by")
+    readonly_fields = ("connection", "status", "trigger", "started_by", "progress_bar",
+                       "created_count", "updated_count", "deleted_count", "failed_count",
+                       "error_list", "queued_at", "started_at", "heartbeat_at", "finished_at",
+                       "attempts")  # fmt: skip
+    exclude = ("errors", "progress_done", "progress_total")
+    date_hierarchy = "queued_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress_bar(self, run):
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {} of {}',
+            run.progress_done, max(run.progress_total, 1), run.progress_done, run.progress_total,
+        )  # fmt: skip
+
+    @admin.display(description="errors")
+    def error_list(self, run):
+        if not run.errors:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{} {}: {}</li>",
+                ((e.get("kind", ""), e.get("remote_id", ""), e.get("error", ""))
+                 for e in run.errors),
+            ),
+        )  # fmt: skip
+
+
+@admin.register(SyncConflict)
+class SyncConflictAdmin(admin.ModelAdmin):
+    """Records changed on both sides: a person decides (see `pull.sync_conflict_resolve`)."""
+
+    list_display = ("detected_at", "connection", "kind", "local_id", "remote_id", "resolved_at")
+    list_filter = (OpenListFilter, "kind", "connection")
+    list_select_related = ("connection",)
+    readonly_fields = ("connection", "kind", "local_id", "remote_id", "local_values",
+                       "remote_values", "detected_at", "resolved_at", "resolved_by")  # fmt: skip
+    actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Resolve: take the accounting system's values at the next sync",
+                  permissions=["change"])  # fmt: skip
+    def resolve(self, request, queryset):
+        count = 0
+        for conflict in queryset.filter(resolved_at__isnull=True):
+            pull.sync_conflict_resolve(conflict=conflict, by=request.user)
+            count += 1
+        self.message_user(request, f"{count} conflict(s) resolved.", messages.SUCCESS)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 
 from . import crypto
-from .models import Connection, ConnectionIssue
+from .models import Connection, ConnectionIssue, SyncConflict, SyncRun
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,25 @@ def connection_list(*, viewer=None) -> QuerySet[Connection]:
     )
 
 
+def connection_find(*, provider: str, base_url: str, administration_id: str) -> Connection | None:
+    """The connection to that administration, if there is one (they are unique)."""
+    return Connection.objects.filter(
+        provider=provider, base_url=base_url, administration_id=administration_id
+    ).first()
+
+
 def issue_list(*, connection: Connection | None = None) -> QuerySet[ConnectionIssue]:
     queryset = ConnectionIssue.objects.select_related("connection", "resolved_by")
+    return queryset.filter(connection=connection) if connection is not None else queryset
+
+
+def sync_run_list(*, viewer=None) -> QuerySet[SyncRun]:
+    """Sync runs, newest first. Who may read them is `view_syncrun` (every role)."""
+    return SyncRun.objects.select_related("started_by", "connection")
+
+
+def sync_conflict_list(*, connection: Connection | None = None) -> QuerySet[SyncConflict]:
+    queryset = SyncConflict.objects.select_related("connection", "resolved_by")
     return queryset.filter(connection=connection) if connection is not None else queryset
 
 

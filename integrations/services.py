@@ -157,7 +157,8 @@ def connection_update(
     """Change what is given (None: unchanged). `status` may be `active` (reactivate:
     needs an API token, resolves the open issues) or `disabled`; `needs_attention` is
     set only by the system. The administration cannot change once anything was synced
-    (the links to its records would point into another administration)."""
+    (the links to its records would point into another administration). Reactivating
+    resumes the connection's paused outbox items."""
     current = _locked(connection)
     if status is not None and status not in (ConnectionStatus.ACTIVE, ConnectionStatus.DISABLED):
         raise ValidationError(
@@ -211,6 +212,10 @@ def connection_update(
         _save(current, update_fields=[*changed, "updated_at"])
         logger.info("integrations: connection %s changed (%s) by %s", current.pk,
                     ", ".join(sorted(changed)), getattr(by, "pk", None))  # fmt: skip
+    if "status" in changed and current.status == ConnectionStatus.ACTIVE:
+        from .sync.push import outbox_resume  # the engine uses these services
+
+        outbox_resume(connection=current)  # un-pause its outbox items
     return current
 
 

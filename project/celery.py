@@ -21,6 +21,16 @@ app.conf.beat_schedule = {
         "task": "project.heartbeat",
         "schedule": crontab(),  # every minute
     },
+    "integrations-push-sweep": {
+        "task": "integrations.push_sweep",
+        "schedule": crontab(),  # every minute: outbox items due or abandoned
+    },
+    "integrations-sync-tick": {
+        "task": "integrations.sync_tick",
+        # every minute: scheduled pulls due by each connection's sync_interval_minutes
+        # (django-celery-beat does not support Django 6.1), and stale runs taken up
+        "schedule": crontab(),
+    },
 }
 
 HEARTBEAT_CACHE_KEY = "celery:heartbeat"

@@ -280,6 +280,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a `status` or `kind`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "OutboxKindEnum": "integrations.models.sync.OutboxKind.choices",
+        "OutboxStatusEnum": "integrations.models.sync.OutboxStatus.choices",
+        "AccountingStatusEnum": "records.models.AccountingStatus.choices",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------

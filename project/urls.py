@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("records.api.urls")),
     path("integrations/", include("integrations.api.urls")),
+    path("", include("integrations.api.invoice_urls")),  # invoices/{id}/send/
 ]
 
 urlpatterns = [

@@ -15,17 +15,19 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
 from . import events, tasks
 from .countries import COUNTRY_CODES
 from .models import (
+    AccountingStatus,
     ChangeAction,
     ChangeRecord,
     Contact,
@@ -156,10 +158,11 @@ def _save_unique(obj, **kwargs) -> None:
         raise ValidationError({field: ["This value is already in use."]}) from exc
 
 
-def _clean(obj, exclude: Iterable[str] = ()) -> None:
+def _clean(obj, exclude: Iterable[str] = (), *, unique: bool = True) -> None:
     """Field validators and unique checks of the model (constraints are checked by hand
-    with their own field names, and by the database)."""
-    obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    with their own field names, and by the database). Bulk writes pass `unique=False`
+    and check uniqueness for all their rows in one query."""
+    obj.full_clean(exclude=list(exclude), validate_unique=unique, validate_constraints=False)
 
 
 def _bump(obj, changes: dict) -> None:
@@ -248,7 +251,7 @@ CONTACT_FIELDS = (
 )  # fmt: skip
 
 
-def _validate_contact(contact: Contact) -> None:
+def _validate_contact(contact: Contact, *, unique: bool = True) -> None:
     contact.country = (contact.country or "").strip().upper()
     errors = {}
     if not contact.company_name.strip() and not (
@@ -258,7 +261,7 @@ def _validate_contact(contact: Contact) -> None:
     if contact.country and contact.country not in COUNTRY_CODES:
         errors["country"] = ["Not an ISO 3166-1 alpha-2 country code."]
     try:
-        _clean(contact)
+        _clean(contact, unique=unique)
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}
     if errors:
@@ -625,6 +628,72 @@ def invoice_finalize(*, invoice: Invoice, by, via) -> Invoice:
     return invoice
 
 
+ACCOUNTING_FIELDS = ("status", "remote_id", "remote_number", "last_error", "synced_at")
+
+
+def invoice_set_accounting_state(*, invoice_id, **state) -> int:
+    """Record where the invoice stands in the accounting system (`status`, `remote_id`,
+    `remote_number`, `last_error`, `synced_at`; what is not given stays).
+
+    Written by the sync (integrations), not by a person: the invoice's `version` and
+    `updated_at` stay and no history is recorded, so an If-Match a person holds stays
+    valid and the history shows only changes of the invoice itself. Returns 1, or 0 when
+    the invoice is gone.
+    """
+    unknown = set(state) - set(ACCOUNTING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown accounting fields: {sorted(unknown)}")
+    if "status" in state and state["status"] not in AccountingStatus.values:
+        raise ValueError(f"unknown accounting status {state['status']!r}")
+    values = {f"accounting_{name}": value for name, value in state.items()}
+    for name in ("accounting_remote_id", "accounting_remote_number", "accounting_last_error"):
+        if name in values and values[name] is None:
+            values[name] = ""
+    return Invoice.objects.filter(pk=invoice_id).update(**values) if values else 0
+
+
+def invoices_set_accounting_state(*, states: dict) -> int:
+    """`invoice_set_accounting_state` for many invoices in one query (the pull's
+    batches): `states` maps invoice ids to the same keyword values, all with the same
+    keys. Returns how many invoices were written."""
+    if not states:
+        return 0
+    names = set().union(*(set(state) for state in states.values()))
+    unknown = names - set(ACCOUNTING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown accounting fields: {sorted(unknown)}")
+    invoices = []
+    for pk, state in states.items():
+        if "status" in state and state["status"] not in AccountingStatus.values:
+            raise ValueError(f"unknown accounting status {state['status']!r}")
+        invoice = Invoice(pk=pk)
+        for name in names:
+            value = state.get(name)
+            if value is None and name != "synced_at":
+                value = ""
+            setattr(invoice, f"accounting_{name}", value)
+        invoices.append(invoice)
+    fields = [f"accounting_{name}" for name in sorted(names)]
+    if connection.vendor != "postgresql":
+        return Invoice.objects.bulk_update(invoices, fields, batch_size=500)
+    # One UPDATE ... FROM (VALUES ...): bulk_update's CASE per field and row costs more to
+    # build than to run.
+    columns = [Invoice._meta.get_field(name).column for name in fields]
+    table = connection.ops.quote_name(Invoice._meta.db_table)
+    sets = ", ".join(f"{connection.ops.quote_name(c)} = v.{connection.ops.quote_name(c)}"
+                     for c in columns)  # fmt: skip
+    casts = ["timestamptz" if c == "accounting_synced_at" else "text" for c in columns]
+    row = "(" + ", ".join(["%s::uuid", *(f"%s::{cast}" for cast in casts)]) + ")"
+    names_sql = ", ".join(["id", *(connection.ops.quote_name(c) for c in columns)])
+    params = [v for obj in invoices for v in (obj.pk, *(getattr(obj, f) for f in fields))]
+    rows = ", ".join([row] * len(invoices))
+    # Identifiers come from the model's meta and are quoted; every value is a parameter.
+    sql = f"UPDATE {table} AS i SET {sets} FROM (VALUES {rows}) AS v({names_sql}) WHERE i.id = v.id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 @transaction.atomic
 def invoice_cancel(*, invoice: Invoice, by, via) -> Invoice:
     """A draft or an unpaid open invoice -> cancelled (a number stays taken)."""
@@ -656,8 +725,8 @@ def payment_register(
     """Record money received for an open (or late) invoice; at zero due it is paid.
 
     More than the amount due, or a payment on a draft, paid or cancelled invoice, is a
-    field error. When paid, the creator is emailed after commit and
-    `events.invoice_paid` is sent inside the transaction.
+    field error. `events.payment_registered` is sent inside the transaction; when paid,
+    the creator is emailed after commit and `events.invoice_paid` is sent too.
     """
     invoice = _locked(Invoice, invoice, None)
     errors = {}
@@ -701,8 +770,136 @@ def payment_register(
     invoice.version += 1
     invoice.save()
     _record(invoice, ChangeAction.PAYMENT, changes, by=by, via=via)
+    events.payment_registered.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
     if paid:
         events.invoice_paid.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
         invoice_id = str(invoice.pk)
         transaction.on_commit(lambda: tasks.send_invoice_paid_email.delay(invoice_id))
     return payment
+
+
+# --- Sync: bulk writes from the accounting system ------------------------------------
+#
+# The sync engine (integrations) writes whole batches of contacts and products through
+# these: rows are locked, validated and written with bulk_create / bulk_update, and their
+# ChangeRecords are written in bulk, in a few queries per batch whatever its size.
+
+
+class SyncAction:
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"  # the record changed here since the caller read it: not written
+    FAILED = "failed"  # invalid values: not written, `errors` says why
+
+
+@dataclass
+class SyncRow:
+    """One record as the accounting system has it.
+
+    `fields`: the values to hold (CONTACT_FIELDS or PRODUCT_FIELDS names). `record`: the
+    record they belong to (None: create one). `expected_version`: the record's version
+    the caller decided on; a record that moved on since is left alone (`stale`).
+    """
+
+    fields: dict
+    record: models.Model | None = None
+    expected_version: int | None = None
+
+
+@dataclass
+class SyncOutcome:
+    action: str
+    record: models.Model | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _sync_upsert(model, rows: list[SyncRow], *, allowed, unique_field: str, validate,
+                 by, via) -> list[SyncOutcome]:  # fmt: skip
+    for row in rows:
+        _check_fields(row.fields, allowed)
+    pks = sorted({row.record.pk for row in rows if row.record is not None})
+    rows_locked = model.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+    locked = {obj.pk: obj for obj in rows_locked}
+    wanted = {row.fields[unique_field] for row in rows if row.fields.get(unique_field)}
+    taken = model.objects.filter(**{f"{unique_field}__in": wanted})
+    owners = dict(taken.values_list(unique_field, "pk"))
+    claimed: dict[str, object] = {}
+    outcomes, creates, updates, history = [], [], [], []
+    now = timezone.now()
+    for row in rows:
+        if row.record is not None:
+            obj = locked.get(row.record.pk)
+            if obj is None:
+                gone = {"non_field_errors": ["Deleted here meanwhile."]}
+                outcomes.append(SyncOutcome(SyncAction.FAILED, None, gone))
+                continue
+            if row.expected_version is not None and obj.version != row.expected_version:
+                outcomes.append(SyncOutcome(SyncAction.STALE, obj))
+                continue
+            changes = _set_fields(obj, row.fields)
+        else:
+            obj = model(**row.fields)
+            changes = _snapshot(obj, allowed)
+        errors = {}
+        try:
+            validate(obj)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        value = getattr(obj, unique_field)
+        owner = owners.get(value, obj.pk)
+        if owner != obj.pk or claimed.get(value, obj.pk) != obj.pk:
+            errors.setdefault(unique_field, ["This value is already in use."])
+        if errors:
+            if row.record is not None:
+                locked.pop(obj.pk)  # its in-memory values are not to be written
+            outcomes.append(SyncOutcome(SyncAction.FAILED, row.record, errors))
+            continue
+        claimed[value] = obj.pk
+        if row.record is None:
+            creates.append(obj)
+            history.append((obj, ChangeAction.CREATE, changes))
+            outcomes.append(SyncOutcome(SyncAction.CREATED, obj))
+        elif changes:
+            obj.version += 1
+            obj.updated_at = now
+            updates.append(obj)
+            history.append((obj, ChangeAction.UPDATE, changes))
+            outcomes.append(SyncOutcome(SyncAction.UPDATED, obj))
+        else:
+            outcomes.append(SyncOutcome(SyncAction.UNCHANGED, obj))
+    names = [model._meta.get_field(n).name for n in allowed]
+    model.objects.bulk_create(creates, batch_size=500)
+    model.objects.bulk_update(updates, [*names, "version", "updated_at"], batch_size=500)
+    content_type = ContentType.objects.get_for_model(model)
+    ChangeRecord.objects.bulk_create([
+        ChangeRecord(content_type=content_type, object_id=obj.pk, action=action,
+                     actor=_actor(by), via=Interface(via), changes=changes)
+        for obj, action, changes in history
+    ], batch_size=500)  # fmt: skip
+    return outcomes
+
+
+@transaction.atomic
+def contacts_upsert_from_sync(*, rows: list[SyncRow], by=None,
+                              via=Interface.SYNC) -> list[SyncOutcome]:  # fmt: skip
+    """Create and update many contacts at once; one outcome per row, in order.
+
+    A row whose values are invalid (no name, a customer number in use) fails alone; the
+    others are written. Customer numbers come with the rows (the accounting system's).
+    """
+    return _sync_upsert(
+        Contact, rows, allowed=CONTACT_FIELDS, unique_field="customer_number",
+        validate=lambda contact: _validate_contact(contact, unique=False), by=by, via=via,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def products_upsert_from_sync(*, rows: list[SyncRow], by=None,
+                              via=Interface.SYNC) -> list[SyncOutcome]:  # fmt: skip
+    """Create and update many products at once (`tax_rate` given as a TaxRate)."""
+    return _sync_upsert(
+        Product, rows, allowed=PRODUCT_FIELDS, unique_field="sku",
+        validate=lambda product: _clean(product, exclude=["tax_rate"], unique=False),
+        by=by, via=via,
+    )  # fmt: skip

@@ -1,8 +1,8 @@
-"""Filters for the connections list: `?status=`, `?provider=`."""
+"""Filters: connections (`?status=`, `?provider=`), sync runs (`?status=`, `?connection=`)."""
 
 from django_filters import rest_framework as filters
 
-from integrations.models import Connection, ConnectionStatus, Provider
+from integrations.models import Connection, ConnectionStatus, Provider, SyncRun, SyncRunStatus
 
 
 class ConnectionFilter(filters.FilterSet):
@@ -11,4 +11,13 @@ class ConnectionFilter(filters.FilterSet):
 
     class Meta:
         model = Connection
+        fields = []
+
+
+class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=SyncRunStatus.choices)
+    connection = filters.UUIDFilter(field_name="connection_id")
+
+    class Meta:
+        model = SyncRun
         fields = []

@@ -8,7 +8,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import StrictInputSerializer
-from integrations.models import Connection, ConnectionIssue, ConnectionStatus, Provider
+from integrations.models import (
+    Connection,
+    ConnectionIssue,
+    ConnectionStatus,
+    OutboxItem,
+    Provider,
+    SyncRun,
+)
 from integrations.services import API_TOKEN_MAX_LENGTH, NEEDS_PERSON, PERMANENT, RETRYABLE
 
 CONNECTION_FIELD_NAMES = frozenset(
@@ -46,6 +53,32 @@ class ConnectionSerializer(serializers.ModelSerializer):
         return ConnectionIssueSerializer(issues, many=True).data
 
 
+class OutboxStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutboxItem
+        fields = ["id", "kind", "status", "attempts", "next_attempt_at", "last_error",
+                  "completed_at"]  # fmt: skip
+
+
+class OutboxItemSerializer(serializers.ModelSerializer):
+    """A push to the accounting system: this item (`send_invoice`) and the steps of its
+    group in order (ensure the contact, create the invoice, send it)."""
+
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboxItem
+        fields = [
+            "id", "connection", "invoice", "kind", "status", "attempts", "next_attempt_at",
+            "last_error", "steps", "created_at", "updated_at", "completed_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(OutboxStepSerializer(many=True))
+    def get_steps(self, item) -> list[dict]:
+        steps = OutboxItem.objects.filter(group=item.group).order_by("position")
+        return OutboxStepSerializer(steps, many=True).data
+
+
 class ConnectionCheckErrorSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[NEEDS_PERSON, RETRYABLE, PERMANENT])
     detail = serializers.CharField()
@@ -63,6 +96,58 @@ class ConnectionCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     administration = AdministrationSerializer(required=False)
     error = ConnectionCheckErrorSerializer(required=False)
+
+
+class SyncRunProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class SyncRunCountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class SyncRunErrorSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False)
+    remote_id = serializers.CharField(required=False)
+    error = serializers.CharField()
+    retry_at = serializers.DateTimeField(required=False)
+
+
+class SyncRunUserSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    """A pull of a connection: poll it until `status` is succeeded, partial or failed."""
+
+    progress = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+    errors = SyncRunErrorSerializer(many=True, read_only=True)
+    started_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = ["id", "connection", "status", "trigger", "progress", "counts", "errors",
+                  "started_by", "queued_at", "started_at", "finished_at"]  # fmt: skip
+
+    @extend_schema_field(SyncRunProgressSerializer)
+    def get_progress(self, run) -> dict:
+        return {"done": run.progress_done, "total": run.progress_total}
+
+    @extend_schema_field(SyncRunCountsSerializer)
+    def get_counts(self, run) -> dict:
+        return {"created": run.created_count, "updated": run.updated_count,
+                "deleted": run.deleted_count, "failed": run.failed_count}  # fmt: skip
+
+    @extend_schema_field(SyncRunUserSerializer(allow_null=True))
+    def get_started_by(self, run) -> dict | None:
+        user = run.started_by
+        return {"id": str(user.pk), "email": user.email} if user is not None else None
 
 
 # --- Input -----------------------------------------------------------------------------

@@ -214,6 +214,19 @@ class RemoteTaxRate:
     percentage: Decimal
 
 
+@dataclass(frozen=True)
+class RemoteProduct:
+    """A product; `identifier` is its SKU (may be empty), `tax_rate_id` the provider's."""
+
+    id: str
+    identifier: str
+    title: str
+    description: str
+    price: Decimal
+    tax_rate_id: str | None
+    raw: dict = field(repr=False, compare=False)
+
+
 class AccountingProvider(ABC):
     """What Ledgerbridge needs from an accounting system. Every method may raise the
     errors above; none of them sleeps longer than the client's short, bounded waits."""
@@ -224,6 +237,9 @@ class AccountingProvider(ABC):
 
     @abstractmethod
     def list_tax_rates(self) -> list[RemoteTaxRate]: ...
+
+    @abstractmethod
+    def list_products(self) -> list[RemoteProduct]: ...
 
     # contacts
     @abstractmethod

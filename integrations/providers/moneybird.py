@@ -42,6 +42,7 @@ from .base import (
     RemoteContact,
     RemoteInvoice,
     RemotePayment,
+    RemoteProduct,
     RemoteTaxRate,
     RemoteVersion,
     RetryableError,
@@ -236,6 +237,14 @@ class MoneybirdClient(AccountingProvider):
         return [RemoteTaxRate(id=str(r["id"]), name=r["name"],
                               percentage=parse_amount(r["percentage"]))
                 for r in self._paginate("tax_rates.json")]  # fmt: skip
+
+    def list_products(self) -> list[RemoteProduct]:
+        return [RemoteProduct(id=str(p["id"]), identifier=p.get("identifier") or "",
+                              title=p.get("title") or "", description=p.get("description") or "",
+                              price=parse_amount(p["price"]),
+                              tax_rate_id=str(p["tax_rate_id"]) if p.get("tax_rate_id") else None,
+                              raw=p)
+                for p in self._paginate("products.json")]  # fmt: skip
 
     def iter_contacts(self) -> Iterator[RemoteContact]:
         return (_contact(raw) for raw in self._paginate("contacts.json"))

@@ -59,6 +59,11 @@ def integrations_setup(ctx: Context) -> None:
             name="Offline", base_url="http://127.0.0.1:9/api/v2", administration_id="100002",
             api_token="matrix-token",
         )  # fmt: skip
+    from integrations.sync.runs import sync_run_create
+
+    # A queued sync run (never dispatched) of the offline connection: triggering that one
+    # again answers 409.
+    ctx.objects["sync_run"] = sync_run_create(connection=ctx.objects["offline_connection"])
 
 
 def records_setup(ctx: Context) -> None:
@@ -328,6 +333,27 @@ MATRIX = [
         signed_in(200),
     ),
     # --- integrations: add rows here -----------------------------------------------------
+    # Sync runs: every role sees them; Employees and Administrators trigger them.
+    ("sync-runs-list", "get", reverse("sync-runs-list"), None, signed_in(200)),
+    ("sync-runs-detail", "get", _record("sync-runs-detail", "sync_run"), None, signed_in(200)),
+    (
+        "connections-sync",
+        "post",
+        _record("connections-sync", "connection"),
+        None,
+        staff_writes(202),
+    ),
+    (
+        "connections-sync",  # one is queued already: 409 with its id
+        "post",
+        _record("connections-sync", "offline_connection"),
+        None,
+        staff_writes(409),
+    ),
+    # Sending pushes an open invoice to the active connections (202, the push's state);
+    # a draft cannot be sent (409), whoever asks.
+    ("invoices-send", "post", _record("invoices-send", "open_invoice"), None, staff_writes(202)),
+    ("invoices-send", "post", _record("invoices-send", "draft"), None, staff_writes(409)),
     ("connections-list", "get", reverse("connections-list"), None, _connection_readers(200)),
     (
         "connections-list",

@@ -1,0 +1,152 @@
+"""Pull over real HTTP from the sandbox, run by a real worker: new, changed and deleted
+records arrive; a sync with nothing changed writes nothing and asks only the lists."""
+
+from decimal import Decimal
+
+import pytest
+
+from integrations.models import ExternalLink, RemoteKind, SyncRunStatus
+from records.models import ChangeRecord, Contact, Interface, Product
+from records.testing import make_contact, tax_rate
+
+from .pulling import api_calls, connection_fixture, sync  # noqa: F401
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("celery_worker_process"),
+]
+
+LISTS = [
+    ("GET", "tax_rates.json"),
+    ("GET", "products.json"),
+    ("GET", "contacts/synchronization.json"),
+    ("GET", "sales_invoices/synchronization.json"),
+]
+
+
+def links(connection, kind):
+    return {
+        link.remote_id: link
+        for link in ExternalLink.objects.filter(connection=connection, kind=kind)
+    }
+
+
+def test_new_changed_and_deleted_records_arrive_and_a_quiet_sync_writes_nothing(
+    sandbox, connection
+):
+    for percentage in (21, 9, 0):
+        tax_rate(percentage)
+    known = make_contact(company_name="Old name B.V.", customer_number="2")  # Parkietje, by key
+    sandbox.control.clear_requests()
+
+    first = sync(connection)
+
+    assert first.status == SyncRunStatus.SUCCEEDED, first.errors
+    assert (first.progress_done, first.progress_total) == (8, 8)  # 3 rates, 2 products, 3 contacts
+    assert (first.created_count, first.updated_count, first.deleted_count, first.failed_count) == (
+        4,
+        1,
+        0,
+        0,
+    )
+    contacts = {c.customer_number: c for c in Contact.objects.all()}
+    assert sorted(contacts) == ["1", "2", "3"]
+    assert contacts["2"].pk == known.pk
+    assert contacts["2"].company_name == "Parkietje B.V."
+    assert contacts["1"].company_name == "Foobar Holding B.V."
+    assert (contacts["1"].city, contacts["1"].postal_code) == ("Amsterdam", "1234AB")
+    assert (contacts["3"].first_name, contacts["3"].last_name) == ("Jan", "Janssen")
+    contact_links = links(connection, RemoteKind.CONTACT)
+    assert {link.local_id for link in contact_links.values()} == {c.pk for c in contacts.values()}
+    assert all(
+        link.local_version == contacts_by_pk.version
+        for link in contact_links.values()
+        for contacts_by_pk in [Contact.objects.get(pk=link.local_id)]
+    )
+    products = {p.sku: p for p in Product.objects.select_related("tax_rate")}
+    assert sorted(products) == ["CONSULT-H", "SUPPORT-M"]
+    assert products["CONSULT-H"].price == Decimal("95.00")
+    assert products["CONSULT-H"].tax_rate.percentage == Decimal("21.00")
+    assert len(links(connection, RemoteKind.TAX_RATE)) == 3
+    assert set(ChangeRecord.objects.values_list("via", flat=True).distinct()) >= {Interface.SYNC}
+    assert api_calls(sandbox) == [*LISTS, ("POST", "contacts/synchronization.json")]
+
+    # Changed, deleted and new in Moneybird.
+    ids = {link.local_id: rid for rid, link in contact_links.items()}
+    sandbox.control.person_edit_contact(ids[contacts["1"].pk], city="Haarlem")
+    sandbox.control.person_delete_contact(ids[contacts["3"].pk])
+    sandbox.control.seed(contacts=2)
+    sandbox.control.clear_requests()
+
+    second = sync(connection)
+
+    assert second.status == SyncRunStatus.SUCCEEDED, second.errors
+    assert (
+        second.created_count,
+        second.updated_count,
+        second.deleted_count,
+        second.failed_count,
+    ) == (2, 1, 1, 0)
+    assert (second.progress_done, second.progress_total) == (4, 4)
+    assert Contact.objects.get(pk=contacts["1"].pk).city == "Haarlem"
+    assert Contact.objects.filter(pk=contacts["3"].pk).exists()  # soft: flagged, not erased
+    gone = ExternalLink.objects.get(
+        connection=connection, kind=RemoteKind.CONTACT, local_id=contacts["3"].pk
+    )
+    assert gone.remote_deleted_at is not None
+    assert Contact.objects.count() == 5
+    fetches = [c for c in api_calls(sandbox) if c[0] == "POST"]
+    assert fetches == [("POST", "contacts/synchronization.json")]  # the 3 changed ids, once
+
+    # Nothing changed: nothing written, only the lists asked.
+    history = ChangeRecord.objects.count()
+    link_rows = sorted(
+        ExternalLink.objects.values_list(
+            "id", "remote_version", "local_version", "synced_at", "remote_deleted_at"
+        )
+    )
+    contact_rows = sorted(Contact.objects.values_list("id", "version", "updated_at"))
+    sandbox.control.clear_requests()
+
+    third = sync(connection)
+
+    assert third.status == SyncRunStatus.SUCCEEDED
+    assert (third.progress_done, third.progress_total) == (0, 0)
+    assert (third.created_count, third.updated_count, third.deleted_count, third.failed_count) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert ChangeRecord.objects.count() == history
+    assert (
+        sorted(
+            ExternalLink.objects.values_list(
+                "id", "remote_version", "local_version", "synced_at", "remote_deleted_at"
+            )
+        )
+        == link_rows
+    )
+    assert sorted(Contact.objects.values_list("id", "version", "updated_at")) == contact_rows
+    assert api_calls(sandbox) == LISTS
+
+
+def test_batches_are_written_in_bulk_whatever_their_size(
+    sandbox, connection, django_assert_max_num_queries
+):
+    """No per-row queries: 500 contacts in 5 batches of 100 take about 20 queries a
+    batch (links, matches, one bulk insert each for contacts, history and links,
+    progress), far fewer than one per contact."""
+    from integrations.sync import pull, runs
+
+    for percentage in (21, 9, 0):
+        tax_rate(percentage)
+    sandbox.control.seed(contacts=497)
+    run = runs.sync_run_create(connection=connection)
+
+    with django_assert_max_num_queries(125):
+        pull.sync_run_execute(run_id=run.pk)  # in this process, to count its queries
+
+    run.refresh_from_db()
+    assert (run.status, run.created_count) == (SyncRunStatus.SUCCEEDED, 502)
+    assert Contact.objects.count() == 500
