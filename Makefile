@@ -36,10 +36,13 @@ migrate: venv ## Apply migrations (and the role definitions)
 	$(PY) manage.py migrate --noinput
 
 run: export DEBUG ?= true
+run: export INTEGRATIONS_ALLOW_LOCAL_URLS ?= true
 run: venv ## Start API, admin, worker and beat (embedded default unless DATABASE_URL/REDIS_URL)
 	@$(PY) manage.py migrate --noinput
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@$(PY) manage.py create_demo_admin
+	@$(PY) manage.py seed_demo
+	@$(PY) manage.py ensure_sandbox_connection
 	@echo "Ledgerbridge: http://127.0.0.1:$${PORT:-8000}/  (admin /admin/, API docs /api/v1/docs/, health /healthz). Ctrl-C stops everything."
 	@exec $(PY) -m project.devservices run
 
