@@ -189,13 +189,13 @@ def procfile_commands(python: str) -> dict[str, str]:
             name: f"{python} -m project.devservices wait && exec {command}"
             for name, command in commands.items()
         }
-    # The Moneybird sandbox: its own store (in memory, saved to var/sandbox.json so the
+    # The Moneybird sandbox: its own store (in memory, saved to var/sandbox.store so the
     # next `make run` finds what the last one pushed), no Valkey or database needed. The
     # token comes from SANDBOX_TOKEN (settings; a documented demo default), not argv.
     sandbox_port = int(os.environ.get("SANDBOX_PORT") or SANDBOX_PORT)
     commands["sandbox"] = (
         f"exec {python} manage.py run_sandbox --host 127.0.0.1 --port {sandbox_port}"
-        f" --data-file {shlex.quote(str(VAR_DIR / 'sandbox.json'))}"
+        f" --data-file {shlex.quote(str(VAR_DIR / 'sandbox.store'))}"
     )
     return commands
 

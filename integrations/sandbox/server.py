@@ -64,7 +64,7 @@ class SandboxServer:
         self.stopping = threading.Event()
         self.reset(seed=seed)
         if data_file is not None and data_file.exists():
-            self.store.restore(json.loads(data_file.read_text()))
+            self.store.restore(data_file.read_bytes())
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.sandbox = self
@@ -120,10 +120,10 @@ class SandboxServer:
         if self.data_file is None:
             return
         with self.store.lock:
-            payload = json.dumps(self.store.snapshot(), separators=(",", ":"))
+            payload = self.store.snapshot()
             self.data_file.parent.mkdir(parents=True, exist_ok=True)
             partial = self.data_file.with_name(self.data_file.name + ".partial")
-            partial.write_text(payload)
+            partial.write_bytes(payload)
             os.replace(partial, self.data_file)
 
     def state(self) -> dict:

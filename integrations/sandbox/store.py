@@ -12,9 +12,11 @@ changes within one second are still two versions a sync can tell apart.
 """
 
 import hashlib
+import io
 import itertools
+import pickle
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -139,6 +141,17 @@ class Administration:
 FIRST_ID = 478856351389321139
 
 
+class _SnapshotUnpickler(pickle.Unpickler):
+    """Unpickles only what a store snapshot contains; anything else is refused."""
+
+    ALLOWED = {("decimal", "Decimal"), (__name__, "Administration")}
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a sandbox snapshot")
+
+
 class Store:
     """All sandbox state. One lock: handlers are short, dict-based and never wait inside it."""
 
@@ -154,32 +167,29 @@ class Store:
         return str(next(self._ids))
 
     # --- a snapshot on disk (`run_sandbox --data-file`, as `make run` uses it) -------
-    def snapshot(self) -> dict:
-        """Everything but tokens, as JSON-ready data (call with the lock held)."""
+    def snapshot(self) -> bytes:
+        """Everything but tokens, as bytes for `restore` (call with the lock held).
+
+        Pickle keeps the records exactly as they are (Decimals, tuples, int keys); the
+        file is the sandbox's own private state, and `restore` only unpickles the few
+        types a store holds (`_SnapshotUnpickler`), so a tampered file cannot run code.
+        """
         next_id = next(self._ids)
         self._ids = itertools.count(next_id)
-        return {
-            "format": 1,
-            "next_id": next_id,
-            "administrations": {key: asdict(admin) for key, admin in self.administrations.items()},
-        }
+        state = {"format": 1, "next_id": next_id, "administrations": self.administrations}
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def restore(self, data: dict) -> None:
+    def restore(self, data: bytes) -> None:
         """Replace the records with a `snapshot()`'s (tokens stay as they are)."""
-        if data.get("format") != 1:
+        try:
+            state = _SnapshotUnpickler(io.BytesIO(data)).load()
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a sandbox snapshot: {exc}") from exc
+        if not isinstance(state, dict) or state.get("format") != 1:
             raise ValueError("unknown sandbox snapshot format")
-        administrations = {}
-        for key, raw in data["administrations"].items():
-            try:
-                admin = Administration(**raw)
-            except TypeError as exc:
-                raise ValueError(f"not a sandbox snapshot: {exc}") from exc
-            # JSON object keys are strings; the invoice counters are keyed by year.
-            admin.invoice_counters = {int(k): v for k, v in admin.invoice_counters.items()}
-            administrations[key] = admin
         with self.lock:
-            self.administrations = administrations
-            self._ids = itertools.count(int(data["next_id"]))
+            self.administrations = state["administrations"]
+            self._ids = itertools.count(int(state["next_id"]))
 
     def stamp(self, record: dict, *, created: bool = False) -> None:
         now = self.clock.now()

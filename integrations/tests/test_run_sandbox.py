@@ -99,7 +99,7 @@ def test_make_run_supervises_the_sandbox_on_a_fixed_loopback_port(monkeypatch, t
     command = procfile_commands("python")["sandbox"]
     assert shlex.split(command) == ["exec", "python", "manage.py", "run_sandbox",
                                     "--host", "127.0.0.1", "--port", "8765",
-                                    "--data-file", str(tmp_path / "sandbox.json")]  # fmt: skip
+                                    "--data-file", str(tmp_path / "sandbox.store")]  # fmt: skip
     monkeypatch.setenv("SANDBOX_PORT", "9123")
     assert shlex.split(procfile_commands("python")["sandbox"])[7] == "9123"
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -109,9 +109,10 @@ def test_make_run_supervises_the_sandbox_on_a_fixed_loopback_port(monkeypatch, t
 def test_the_procfile_sandbox_accepts_the_settings_demo_token(monkeypatch, tmp_path):
     """The exact command `make run` supervises, on a free port, token from SANDBOX_TOKEN."""
     monkeypatch.setattr(devservices, "VAR_DIR", tmp_path)  # not the developer's demo data
+    monkeypatch.setenv("SANDBOX_PORT", "0")  # a free port: `make run` may hold 8765
     command = procfile_commands(shlex.quote(sys.executable))["sandbox"]
     assert settings.SANDBOX_TOKEN not in command  # never on the command line
-    proc, lines = _start(command, env={"SANDBOX_PORT": "0", "SANDBOX_TOKEN": "from-env"})
+    proc, lines = _start(command, env={"SANDBOX_TOKEN": "from-env"})
     try:
         url = f"{lines['api_url']}/{lines['administration_id']}/tax_rates"
         with httpx.Client(timeout=10) as http:

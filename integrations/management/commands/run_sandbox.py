@@ -45,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--data-file", type=Path, default=None,
-            help="keep the store in this JSON file: loaded at start when it exists, written "
+            help="keep the store in this file: loaded at start when it exists, written "
             "after every change (without it, the store lives in memory only)",
         )  # fmt: skip
 
