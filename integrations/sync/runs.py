@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus, SyncTrigger
@@ -67,20 +67,26 @@ def sync_run_create(
         raise ConnectionNotActive(
             f"The connection is {connection.get_status_display().lower()}; nothing is synced."
         )
-    try:
-        with transaction.atomic():
-            return SyncRun.objects.create(
-                connection=connection,
-                trigger=trigger,
-                started_by=by if getattr(by, "is_authenticated", False) else None,
-            )
-    except IntegrityError as exc:
-        if "integrations_syncrun_one_active_per_connection" not in str(exc):
-            raise
-    running = SyncRun.objects.filter(connection=connection, status__in=ACTIVE_RUN_STATUSES).first()
-    if running is None:  # it finished between our INSERT and this read: try once more
-        return sync_run_create(connection=connection, by=by, trigger=trigger)
-    raise SyncAlreadyRunning(running)
+    retried = False
+    while True:
+        try:
+            with transaction.atomic():
+                return SyncRun.objects.create(
+                    connection=connection,
+                    trigger=trigger,
+                    started_by=by if getattr(by, "is_authenticated", False) else None,
+                )
+        except IntegrityError:
+            # The one-active-run index. Databases word the violation differently, so the
+            # active run itself is the evidence, not the error message.
+            running = SyncRun.objects.filter(
+                connection=connection, status__in=ACTIVE_RUN_STATUSES
+            ).first()
+            if running is not None:
+                raise SyncAlreadyRunning(running) from None
+            if retried:  # not that index, or runs keep finishing under us
+                raise
+            retried = True  # it finished between our INSERT and the read: once more
 
 
 @transaction.atomic
@@ -260,15 +266,19 @@ def sync_runs_enqueue_due(*, now=None) -> list[SyncRun]:
         .annotate(last=Max("queued_at"))
         .values("last")
     )
-    interval = ExpressionWrapper(
-        F("sync_interval_minutes") * timedelta(minutes=1), output_field=DurationField()
-    )
-    due = (
+    candidates = (
         Connection.objects.filter(status=ConnectionStatus.ACTIVE)
         .annotate(last_run=Subquery(last))
-        .filter(Q(last_run__isnull=True) | Q(last_run__lte=now - interval))
         .exclude(runs__status__in=ACTIVE_RUN_STATUSES)
     )
+    # The interval test in Python: connections are few, and SQLite cannot multiply a
+    # duration by a column (the embedded default runs this too).
+    due = [
+        connection
+        for connection in candidates
+        if connection.last_run is None
+        or connection.last_run <= now - timedelta(minutes=connection.sync_interval_minutes)
+    ]
     started = []
     for connection in due:
         try:
