@@ -189,6 +189,40 @@ def _copy_seconds(server) -> float:
     return time.perf_counter() - start
 
 
+def _fetch_only(api_url: str, administration_id: str, token: str) -> float:
+    """The provider's share as a reference: the two synchronization listings and every
+    fetch of 100 the first sync makes, through our client, with no writes (in its own
+    process, as the worker is, so it does not share the sandbox's interpreter)."""
+    _setup_django()
+    from django.conf import settings
+
+    from integrations.providers.budget import RequestBudget, connection_key
+    from integrations.providers.moneybird import MoneybirdClient
+
+    key = connection_key(api_url, administration_id)
+    budget = RequestBudget(key, limit=settings.INTEGRATIONS_REQUEST_BUDGET)  # as the worker's
+    start = time.perf_counter()
+    with MoneybirdClient(base_url=api_url, administration_id=administration_id, token=token,
+                         budget=budget) as client:  # fmt: skip
+        for versions, fetch in (
+            (client.list_contact_versions(), client.fetch_contacts),
+            (client.list_invoice_versions(), client.fetch_invoices),
+        ):
+            ids = [v.id for v in versions]
+            for begin in range(0, len(ids), 100):
+                fetch(ids[begin : begin + 100])
+    return time.perf_counter() - start
+
+
+def _fetch_only_seconds(env: dict, server, token: str) -> float:
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.bench_sync", "--fetch-only", server.api_url,
+         server.administration_id, token],
+        cwd=BASE_DIR, env=env, check=True, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    return float(child.stdout.decode().strip().splitlines()[-1])
+
+
 def _sync(connection) -> tuple[float, object]:
     from integrations.models import SyncRun
     from integrations.sync import runs
@@ -250,6 +284,7 @@ def _measure(env: dict) -> dict:
         second_s, second = _sync(connection)
         second_requests = len(control.requests())
         assert second.status == SyncRunStatus.SUCCEEDED, second.errors[:5]
+        fetch_only = _fetch_only_seconds(env, server, token)
         control.close()
     finally:
         if worker is not None:
@@ -258,6 +293,7 @@ def _measure(env: dict) -> dict:
         server.stop()
     return {
         "copy": copy,
+        "fetch_only": fetch_only,
         "first": first_s,
         "first_requests": first_requests,
         "first_counts": [first.created_count, first.updated_count, first.failed_count],
@@ -307,6 +343,13 @@ def run(ctx: Context, seconds: float) -> list[tuple[str, list[Row]]]:
             f"created {created}, updated {updated}, failed {failed}",
         ),
         Row(
+            "fetch only (client + sandbox, no writes)",
+            Timing(figures["fetch_only"], records, minimum - 2),
+            note=f"{figures['fetch_only'] / first_s:.2f} of the first sync: the sandbox's "
+            "and the client's share, for reference (the sync fetches the next batch while "
+            "it writes one)",
+        ),
+        Row(
             "second sync, nothing changed",
             Timing(second_s, records, figures["second_requests"]),
             note=f"{second_s / first_s:.2f} of the first (goal <= 0.4); "
@@ -318,4 +361,7 @@ def run(ctx: Context, seconds: float) -> list[tuple[str, list[Row]]]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_measure(dict(os.environ))))
+    if sys.argv[1:2] == ["--fetch-only"]:
+        print(_fetch_only(*sys.argv[2:5]))
+    else:
+        print(json.dumps(_measure(dict(os.environ))))

@@ -10,6 +10,7 @@ Conventions:
 - stored invoice totals are recomputed here on every change, never taken from input.
 """
 
+import copy
 import datetime as dt
 import logging
 import re
@@ -711,6 +712,47 @@ def invoice_cancel(*, invoice: Invoice, by, via) -> Invoice:
     return invoice
 
 
+def _payment_check(invoice: Invoice, amount, date, method, reference) -> tuple:
+    """The rules of a payment on `invoice` as it stands: `(amount, errors)`."""
+    errors = {}
+    if invoice.status != InvoiceStatus.OPEN:
+        errors["invoice"] = [
+            f"Payments can be registered on open invoices only; this one is {invoice.status}."
+        ]
+    amount = _clean_field(Payment, "amount", amount, errors, "amount")
+    if amount is not None and amount <= 0:
+        errors["amount"] = ["Ensure this value is greater than 0."]
+    elif amount is not None and "invoice" not in errors and amount > invoice.total_due:
+        errors["amount"] = [f"The payment exceeds the amount due ({invoice.total_due:f})."]
+    if method not in PaymentMethod.values:
+        errors["method"] = [f'"{method}" is not a valid choice.']
+    if not isinstance(date, dt.date):
+        errors["date"] = ["This field is required."]
+    if len(reference or "") > 200:
+        errors["reference"] = ["Ensure this field has no more than 200 characters."]
+    return amount, errors
+
+
+def _payment_apply(invoice: Invoice, payment: Payment) -> tuple[dict, bool]:
+    """Add a checked payment to the invoice in memory (total paid, paid at zero due, the
+    version); returns the history's changes and whether it is paid now."""
+    old_paid, old_status = invoice.total_paid, invoice.status
+    invoice.total_paid += payment.amount
+    changes = {
+        "payment": [None, {"id": str(payment.pk), "amount": _json(payment.amount),
+                           "date": _json(payment.date), "method": payment.method,
+                           "reference": payment.reference}],
+        "total_paid": [_json(old_paid), _json(invoice.total_paid)],
+    }  # fmt: skip
+    paid = invoice.total_due == 0
+    if paid:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = timezone.now()
+        changes["status"] = [old_status, invoice.status]
+    invoice.version += 1
+    return changes, paid
+
+
 @transaction.atomic
 def payment_register(
     *,
@@ -729,22 +771,7 @@ def payment_register(
     the creator is emailed after commit and `events.invoice_paid` is sent too.
     """
     invoice = _locked(Invoice, invoice, None)
-    errors = {}
-    if invoice.status != InvoiceStatus.OPEN:
-        errors["invoice"] = [
-            f"Payments can be registered on open invoices only; this one is {invoice.status}."
-        ]
-    amount = _clean_field(Payment, "amount", amount, errors, "amount")
-    if amount is not None and amount <= 0:
-        errors["amount"] = ["Ensure this value is greater than 0."]
-    elif amount is not None and "invoice" not in errors and amount > invoice.total_due:
-        errors["amount"] = [f"The payment exceeds the amount due ({invoice.total_due:f})."]
-    if method not in PaymentMethod.values:
-        errors["method"] = [f'"{method}" is not a valid choice.']
-    if not isinstance(date, dt.date):
-        errors["date"] = ["This field is required."]
-    if len(reference or "") > 200:
-        errors["reference"] = ["Ensure this field has no more than 200 characters."]
+    amount, errors = _payment_check(invoice, amount, date, method, reference)
     if errors:
         raise ValidationError(errors)
     payment = Payment.objects.create(
@@ -755,19 +782,7 @@ def payment_register(
         reference=reference or "",
         created_by=_actor(by),
     )
-    old_paid, old_status = invoice.total_paid, invoice.status
-    invoice.total_paid += amount
-    changes = {
-        "payment": [None, {"id": str(payment.pk), "amount": _json(amount), "date": _json(date),
-                           "method": method, "reference": payment.reference}],
-        "total_paid": [_json(old_paid), _json(invoice.total_paid)],
-    }  # fmt: skip
-    paid = invoice.total_due == 0
-    if paid:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = timezone.now()
-        changes["status"] = [old_status, invoice.status]
-    invoice.version += 1
+    changes, paid = _payment_apply(invoice, payment)
     invoice.save()
     _record(invoice, ChangeAction.PAYMENT, changes, by=by, via=via)
     events.payment_registered.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
@@ -870,7 +885,7 @@ def _sync_upsert(model, rows: list[SyncRow], *, allowed, unique_field: str, vali
             outcomes.append(SyncOutcome(SyncAction.UNCHANGED, obj))
     names = [model._meta.get_field(n).name for n in allowed]
     model.objects.bulk_create(creates, batch_size=500)
-    model.objects.bulk_update(updates, [*names, "version", "updated_at"], batch_size=500)
+    _bulk_update(model, updates, [*names, "version", "updated_at"])
     content_type = ContentType.objects.get_for_model(model)
     ChangeRecord.objects.bulk_create([
         ChangeRecord(content_type=content_type, object_id=obj.pk, action=action,
@@ -903,3 +918,148 @@ def products_upsert_from_sync(*, rows: list[SyncRow], by=None,
         validate=lambda product: _clean(product, exclude=["tax_rate"], unique=False),
         by=by, via=via,
     )  # fmt: skip
+
+
+@dataclass
+class SyncPayment:
+    """One payment as the accounting system has it (registered like `payment_register`)."""
+
+    amount: Decimal
+    date: dt.date
+    reference: str = ""
+    method: str = PaymentMethod.OTHER
+
+
+@dataclass
+class SyncPayments:
+    """The payments to register on one invoice, in order. `settle`: the accounting system
+    has the invoice paid, so the payments must leave it paid; if they do not, the row
+    fails and none of them is written."""
+
+    invoice: Invoice
+    payments: list[SyncPayment]
+    settle: bool = False
+
+
+@dataclass
+class SyncPaymentsOutcome:
+    action: str  # UPDATED, UNCHANGED (no payments) or FAILED
+    invoice: Invoice | None = None
+    payments: list[Payment] = field(default_factory=list)  # in the order of the row's
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _bulk_update(model, objs: list, names: list[str]) -> None:
+    """`bulk_update` of `names` on PostgreSQL as one UPDATE ... FROM (VALUES ...): its
+    CASE per field and row costs more to build than to run."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, names, batch_size=500)
+        return
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    columns = [pk, *fields]
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs for f in columns
+    ]
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    names_sql = ", ".join(quote(f.column) for f in columns)
+    table, key = quote(model._meta.db_table), quote(pk.column)
+    # Identifiers come from the model's meta and are quoted; every value is a parameter.
+    sql = (
+        f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row] * len(objs))}) "  # noqa: S608
+        f"AS v({names_sql}) WHERE t.{key} = v.{key}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _paid_emails_after_commit(invoice_ids: list[str]) -> None:
+    """The invoice-paid email of each invoice after commit, as one task for all of them
+    (`send_invoice_paid_emails`): a message each costs more than the batch's writes."""
+    transaction.on_commit(lambda: tasks.send_invoice_paid_emails.delay(invoice_ids))
+
+
+@transaction.atomic
+def payments_register_from_sync(*, rows: list[SyncPayments], by=None,
+                                via=Interface.SYNC) -> list[SyncPaymentsOutcome]:  # fmt: skip
+    """`payment_register` for many invoices at once (the pull's batches); one outcome per
+    row, in order, in a few queries whatever the number of rows.
+
+    The same rules, payment by payment in each row's order: the invoice row locked, each
+    payment checked against the invoice as the previous ones left it, totals recomputed,
+    paid at zero due, one version and one ChangeRecord per payment, the same events
+    inside the transaction (`payment_registered` for each payment, `invoice_paid` when
+    paid) and the invoice-paid email after commit. A row with an invalid payment (or
+    that `settle`s without being paid) fails alone and writes nothing; the others are
+    written. The receivers get the invoice as the whole row left it.
+    """
+    pks = sorted({row.invoice.pk for row in rows})
+    locked = Invoice.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+    invoices = {invoice.pk: invoice for invoice in locked}
+    outcomes, created, touched, history, sends, paid_ids = [], [], [], [], [], []
+    now = timezone.now()
+    actor = _actor(by)
+    for row in rows:
+        current = invoices.get(row.invoice.pk)
+        if current is None:
+            gone = {"non_field_errors": ["Deleted here meanwhile."]}
+            outcomes.append(SyncPaymentsOutcome(SyncAction.FAILED, errors=gone))
+            continue
+        if not row.payments and not row.settle:
+            outcomes.append(SyncPaymentsOutcome(SyncAction.UNCHANGED, current))
+            continue
+        # On a copy: a failed row leaves the locked invoice as it was (as a rollback would).
+        invoice = copy.copy(current)
+        payments, changes_of, errors, paid = [], [], {}, None
+        for item in row.payments:
+            amount, errors = _payment_check(invoice, item.amount, item.date, item.method,
+                                            item.reference)  # fmt: skip
+            if errors:
+                break
+            payment = Payment(invoice=invoice, amount=amount, date=item.date, method=item.method,
+                              reference=item.reference or "", created_by=actor)  # fmt: skip
+            changes, paid_now = _payment_apply(invoice, payment)
+            paid = payment if paid_now else paid
+            payments.append(payment)
+            changes_of.append(changes)
+        if not errors and row.settle and invoice.status != InvoiceStatus.PAID:
+            errors = {"status": [f"Paid there, but {invoice.total_due:f} is still due here."]}
+        if errors:
+            outcomes.append(SyncPaymentsOutcome(SyncAction.FAILED, current, errors=errors))
+            continue
+        if not payments:
+            outcomes.append(SyncPaymentsOutcome(SyncAction.UNCHANGED, current))
+            continue
+        invoice.updated_at = now
+        invoices[invoice.pk] = invoice  # a second row of the same invoice sees this one
+        created.extend(payments)
+        touched.append(invoice)
+        history.extend((invoice, changes) for changes in changes_of)
+        sends.append((invoice, payments, paid))
+        if paid is not None:
+            paid_ids.append(str(invoice.pk))
+        outcomes.append(SyncPaymentsOutcome(SyncAction.UPDATED, invoice, payments))
+    if not created:
+        return outcomes
+    Payment.objects.bulk_create(created, batch_size=500)
+    latest = list({invoice.pk: invoice for invoice in touched}.values())
+    _bulk_update(Invoice, latest, ["total_paid", "status", "paid_at", "version", "updated_at"])
+    content_type = ContentType.objects.get_for_model(Invoice)
+    ChangeRecord.objects.bulk_create([
+        ChangeRecord(content_type=content_type, object_id=invoice.pk, action=ChangeAction.PAYMENT,
+                     actor=actor, via=Interface(via), changes=changes)
+        for invoice, changes in history
+    ], batch_size=500)  # fmt: skip
+    for invoice, payments, paid in sends:
+        for payment in payments:
+            events.payment_registered.send(sender=Invoice, invoice=invoice, payment=payment,
+                                           by=by, via=via)  # fmt: skip
+        if paid is not None:
+            events.invoice_paid.send(sender=Invoice, invoice=invoice, payment=paid, by=by, via=via)
+    if paid_ids:
+        _paid_emails_after_commit(paid_ids)
+    return outcomes

@@ -24,6 +24,8 @@ so a paid invoice becomes `paid` exactly as with a payment made here.
 import hashlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -241,12 +243,37 @@ class Pull:
         self._tax_rates(plan.tax_rates)
         for start in range(0, len(plan.products), BATCH):
             self._products(plan.products[start : start + BATCH])
-        for start in range(0, len(plan.contacts), BATCH):
-            self._contacts(plan.contacts[start : start + BATCH])
+        with closing(self._fetched(self.client.fetch_contacts, plan.contacts)) as batches:
+            for batch, remote in batches:
+                self._contacts(batch, remote)
         self._gone(RemoteKind.CONTACT, plan.contacts_gone)
-        for start in range(0, len(plan.invoices), BATCH):
-            self._invoices(plan.invoices[start : start + BATCH])
+        with closing(self._fetched(self.client.fetch_invoices, plan.invoices)) as batches:
+            for batch, remote in batches:
+                self._invoices(batch, remote)
         self._gone(RemoteKind.INVOICE, plan.invoices_gone)
+
+    @staticmethod
+    def _fetched(fetch, versions: list[RemoteVersion]):
+        """Each batch of `versions` with what `fetch` returned for its ids; the next batch
+        is fetched in a thread while the caller writes this one (the provider's time
+        overlaps ours). Only that thread talks to the provider meanwhile, and the caller's
+        thread does every write: one transaction per batch as before. A fetch error is
+        raised when its batch is reached (the batches before it are written); closing the
+        generator waits for a fetch under way, so the client is not closed under it."""
+        batches = [versions[start : start + BATCH] for start in range(0, len(versions), BATCH)]
+        if not batches:
+            return
+
+        def ids(batch):
+            return fetch([v.id for v in batch])
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull-fetch") as pool:
+            ahead = pool.submit(ids, batches[0])
+            for index, batch in enumerate(batches):
+                remote = ahead.result()
+                if index + 1 < len(batches):
+                    ahead = pool.submit(ids, batches[index + 1])
+                yield batch, remote
 
     def _plan(self) -> Plan:
         tax_links = self._links(RemoteKind.TAX_RATE)
@@ -348,8 +375,7 @@ class Pull:
             require={"tax_rate": "The product's tax rate is unknown here."},
         )
 
-    def _contacts(self, batch: list[RemoteVersion]) -> None:
-        remote = self.client.fetch_contacts([v.id for v in batch])
+    def _contacts(self, batch: list[RemoteVersion], remote: list[RemoteContact]) -> None:
         items = [(c.id, c.version, _contact_fields(c)) for c in remote]
         missing = {v.id for v in batch} - {c.id for c in remote}
         self._upsert(
@@ -490,8 +516,7 @@ class Pull:
                 self._commit(counts)
 
     # --- invoices: what the accounting system owns once sent -------------------------------
-    def _invoices(self, batch: list[RemoteVersion]) -> None:
-        remote = self.client.fetch_invoices([v.id for v in batch])
+    def _invoices(self, batch: list[RemoteVersion], remote: list[RemoteInvoice]) -> None:
         missing = {v.id for v in batch} - {i.id for i in remote}
         counts = Counts(done=len(remote) + len(missing))
         with transaction.atomic():
@@ -501,7 +526,7 @@ class Pull:
             payment_links = self._links(
                 RemoteKind.PAYMENT, [p.id for i in remote for p in i.payments]
             )
-            values, numbers, self._payment_links = [], {}, []
+            values, numbers, self._payment_links, settle = [], {}, [], []
             for item in remote:
                 invoice = invoices.get(links[item.id].local_id)
                 if invoice is None:
@@ -519,6 +544,9 @@ class Pull:
                     }
                 version = invoice.version
                 if self._owned_changes(invoice, item, payment_links):
+                    if not (item.state == "uncollectible" and invoice.status == InvoiceStatus.OPEN):
+                        settle.append((item, invoice))  # payments only: in bulk, below
+                        continue
                     try:
                         with transaction.atomic():
                             invoice, new_links = self._invoice(invoice, item, payment_links)
@@ -533,11 +561,96 @@ class Pull:
                         continue
                 counts.updated += invoice.pk in numbers or invoice.version != version
                 values.append((invoice.pk, item.id, item.version, invoice.version))
+            self._settle(settle, payment_links, numbers, values, counts)
             records.invoices_set_accounting_state(states=numbers)
             self._save_links(RemoteKind.INVOICE, values)
             self._save_links(RemoteKind.PAYMENT, self._payment_links)
             self._mark_gone(RemoteKind.INVOICE, sorted(missing), counts)
             self._commit(counts)
+
+    def _settle(self, pending, payment_links, numbers, values, counts: Counts) -> None:
+        """The payments made there on the batch's sent invoices, registered through
+        `records.payments_register_from_sync` in one go (the rules of `payment_register`
+        for each payment); an invoice paid there must be paid here after them. An
+        invoice whose payments fail is left out whole (its links and number too)."""
+        if not pending:
+            return
+        unlinked = self._unlinked_payments([invoice for _, invoice in pending])
+        rows, plans = [], []
+        for item, invoice in pending:
+            new, links = self._match_twins(
+                unlinked.get(invoice.pk, []),
+                [p for p in item.payments if p.id not in payment_links],
+            )
+            rows.append(
+                records.SyncPayments(
+                    invoice=invoice,
+                    payments=[
+                        records.SyncPayment(
+                            amount=p.amount,
+                            date=p.payment_date,
+                            method=PaymentMethod.OTHER,
+                            reference=f"Moneybird payment {p.id}",
+                        )
+                        for p in new
+                    ],
+                    settle=item.state == "paid" and invoice.status != InvoiceStatus.PAID,
+                )
+            )
+            plans.append((item, invoice.version, new, links))
+        outcomes = records.payments_register_from_sync(rows=rows, by=None, via=VIA)
+        for (item, version, new, links), row, outcome in zip(plans, rows, outcomes, strict=True):
+            if outcome.action == SyncAction.FAILED:
+                counts.fail(RemoteKind.INVOICE, item.id, outcome.errors)
+                numbers.pop(row.invoice.pk, None)
+                continue
+            invoice = outcome.invoice
+            links += [(p.pk, r.id, None, None) for p, r in zip(outcome.payments, new, strict=True)]
+            self._payment_links.extend(links)
+            counts.updated += invoice.pk in numbers or invoice.version != version
+            values.append((invoice.pk, item.id, item.version, invoice.version))
+
+    def _unlinked_payments(self, invoices) -> dict:
+        """Our payments without a payment link, of the invoices that have payments, by
+        invoice id (two queries for the batch)."""
+        paid = [invoice.pk for invoice in invoices if invoice.total_paid]
+        if not paid:
+            return {}
+        payments = list(Payment.objects.filter(invoice__in=paid))
+        linked = set(
+            ExternalLink.objects.filter(
+                connection=self.connection,
+                kind=RemoteKind.PAYMENT,
+                local_id__in=[p.pk for p in payments],
+            ).values_list("local_id", flat=True)
+        )
+        result = {}
+        for payment in payments:
+            if payment.pk not in linked:
+                result.setdefault(payment.invoice_id, []).append(payment)
+        return result
+
+    @staticmethod
+    def _match_twins(unlinked, remote_payments):
+        """(the payments to register, the links of the twins): a payment pushed from here
+        whose link is not written yet (same amount and date, no link) is linked instead of
+        registered twice. In the order of their date (then id)."""
+        unlinked, new, links = list(unlinked), [], []
+        for remote in sorted(remote_payments, key=lambda p: (p.payment_date, p.id)):
+            twin = next(
+                (
+                    p
+                    for p in unlinked
+                    if p.amount == remote.amount and p.date == remote.payment_date
+                ),
+                None,
+            )
+            if twin is None:
+                new.append(remote)
+            else:
+                unlinked.remove(twin)
+                links.append((twin.pk, remote.id, None, None))
+        return new, links
 
     @staticmethod
     def _owned_changes(invoice: Invoice, item: RemoteInvoice, payment_links) -> bool:
@@ -564,44 +677,22 @@ class Pull:
         return invoice, new_links
 
     def _payments(self, invoice: Invoice, remote_payments):
-        """Register each payment made there through records' payment service; a payment
-        pushed from here whose link is not written yet (same amount and date, no link) is
-        linked instead of registered twice. Returns the invoice as the last payment left
+        """Register each payment made there through records' payment service (twins
+        linked instead, see `_match_twins`). Returns the invoice as the last payment left
         it and the payment links to write."""
-        unlinked = []
-        if invoice.total_paid:
-            linked = set(
-                ExternalLink.objects.filter(
-                    connection=self.connection,
-                    kind=RemoteKind.PAYMENT,
-                    local_id__in=invoice.payments.values("pk"),
-                ).values_list("local_id", flat=True)
+        unlinked = self._unlinked_payments([invoice]).get(invoice.pk, [])
+        new, values = self._match_twins(unlinked, remote_payments)
+        for remote in new:
+            payment: Payment = records.payment_register(
+                invoice=invoice,
+                amount=remote.amount,
+                date=remote.payment_date,
+                method=PaymentMethod.OTHER,
+                reference=f"Moneybird payment {remote.id}",
+                by=None,
+                via=VIA,
             )
-            unlinked = [p for p in invoice.payments.all() if p.pk not in linked]
-        values = []
-        for remote in sorted(remote_payments, key=lambda p: (p.payment_date, p.id)):
-            twin = next(
-                (
-                    p
-                    for p in unlinked
-                    if p.amount == remote.amount and p.date == remote.payment_date
-                ),
-                None,
-            )
-            if twin is not None:
-                unlinked.remove(twin)
-                payment = twin
-            else:
-                payment: Payment = records.payment_register(
-                    invoice=invoice,
-                    amount=remote.amount,
-                    date=remote.payment_date,
-                    method=PaymentMethod.OTHER,
-                    reference=f"Moneybird payment {remote.id}",
-                    by=None,
-                    via=VIA,
-                )
-                invoice = payment.invoice  # locked and updated by the service
+            invoice = payment.invoice  # locked and updated by the service
             values.append((payment.pk, remote.id, None, None))
         return invoice, values
 

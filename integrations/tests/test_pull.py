@@ -150,3 +150,58 @@ def test_batches_are_written_in_bulk_whatever_their_size(
     run.refresh_from_db()
     assert (run.status, run.created_count) == (SyncRunStatus.SUCCEEDED, 502)
     assert Contact.objects.count() == 500
+
+
+def test_invoice_batches_with_payments_are_written_in_bulk(
+    sandbox, connection, django_assert_max_num_queries
+):
+    """300 sent invoices linked here, every third paid in Moneybird: 3 batches of 100 and
+    a constant number of queries a batch (the 100 payments are registered in bulk, with
+    their history), not one set per paid invoice."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from integrations.sync import pull, runs
+    from records.models import Invoice, InvoiceStatus, Payment
+
+    sandbox.control.seed(sales_invoices=300)
+    admin = sandbox.server.store.administrations[sandbox.administration_id]
+    contact = make_contact(company_name="Invoices B.V.", customer_number="INV-1")
+    today, now = dt.date.today(), timezone.now()
+    invoices, invoice_links = [], []
+    for n, (remote_id, record) in enumerate(admin.invoices.items()):
+        totals = sandbox.server.store.invoice_totals(admin, record)
+        invoice = Invoice(
+            contact=contact, issue_date=today, due_date=today + dt.timedelta(days=14),
+            status=InvoiceStatus.OPEN, number=f"T-{n:04d}", subtotal=totals["excl"],
+            tax_total=totals["incl"] - totals["excl"], total=totals["incl"], finalized_at=now,
+        )  # fmt: skip
+        invoices.append(invoice)
+        invoice_links.append(
+            ExternalLink(connection=connection, kind=RemoteKind.INVOICE, local_id=invoice.pk,
+                         remote_id=remote_id, remote_version=0, local_version=1, synced_at=now)
+        )  # fmt: skip
+    Invoice.objects.bulk_create(invoices)
+    ExternalLink.objects.bulk_create(invoice_links)
+    paid_there = sum(1 for record in admin.invoices.values() if record["state"] == "paid")
+    sandbox.control.clear_requests()
+    run = runs.sync_run_create(connection=connection)
+
+    # About 107: the plan, rates, products, the 3 demo contacts, then ~25 a batch of 100
+    # invoices; registering the payments one by one took 8 more queries each (800 here).
+    with django_assert_max_num_queries(125):
+        pull.sync_run_execute(run_id=run.pk)  # in this process, to count its queries
+
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.SUCCEEDED, run.errors
+    assert paid_there == 100
+    assert Invoice.objects.filter(status=InvoiceStatus.PAID).count() == paid_there
+    assert Payment.objects.count() == paid_there
+    assert ChangeRecord.objects.filter(action="payment", via=Interface.SYNC).count() == paid_there
+    assert len(links(connection, RemoteKind.PAYMENT)) == paid_there
+    fetches = [c for c in api_calls(sandbox) if c[0] == "POST"]
+    assert fetches == [  # the 3 demo contacts, then the invoices
+        ("POST", "contacts/synchronization.json"),
+        *[("POST", "sales_invoices/synchronization.json")] * 3,
+    ]
