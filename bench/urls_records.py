@@ -30,7 +30,10 @@ def _user(request):
     grant = access_token_lookup(token.strip()) if scheme.lower() == "bearer" else None
     if grant is None:
         return None
-    return User.objects.filter(pk=grant.user_id, is_active=True).first()
+    try:  # the query TokenAuthentication makes (accounts/api/authentication.py)
+        return User.objects.get(pk=grant.user_id, is_active=True)
+    except User.DoesNotExist:
+        return None
 
 
 def _row(obj, columns) -> dict:
