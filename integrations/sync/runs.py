@@ -139,6 +139,12 @@ def _append_errors(run: SyncRun, errors: list[dict]) -> None:
         run.errors = [*run.errors, *errors[:room]]
 
 
+PROGRESS_FIELDS = [
+    "progress_done", "progress_total", "created_count", "updated_count", "deleted_count",
+    "failed_count", "errors", "heartbeat_at",
+]  # fmt: skip
+
+
 def sync_run_progress(
     *,
     run: SyncRun,
@@ -163,33 +169,8 @@ def sync_run_progress(
     current.failed_count += failed
     _append_errors(current, errors or [])
     current.heartbeat_at = timezone.now()
-    current.save(
-        update_fields=[
-            "progress_done",
-            "progress_total",
-            "created_count",
-            "updated_count",
-            "deleted_count",
-            "failed_count",
-            "errors",
-            "heartbeat_at",
-        ]
-    )
-    run.__dict__.update(
-        {
-            k: getattr(current, k)
-            for k in (
-                "progress_done",
-                "progress_total",
-                "created_count",
-                "updated_count",
-                "deleted_count",
-                "failed_count",
-                "errors",
-                "heartbeat_at",
-            )
-        }
-    )
+    current.save(update_fields=PROGRESS_FIELDS)
+    run.__dict__.update({name: getattr(current, name) for name in PROGRESS_FIELDS})
     return current
 
 
