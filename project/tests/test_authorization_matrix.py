@@ -5,8 +5,9 @@
 - `payload_builder`: None or `lambda ctx: {...}` (sent as JSON);
 - `statuses`: {"anonymous": 401, "viewer": ..., "employee": ..., "administrator": ...}.
 
-One parametrized test walks every row for every role. Callers authenticate with a
-Bearer token of a real session. A denied write (any 4xx on an unsafe method) must
+One parametrized test walks every row for every role through Django's test client, and
+a second walks the same rows against a real server over HTTP (a threaded live server).
+Callers authenticate with a Bearer token of a real session. A denied write (any 4xx on an unsafe method) must
 leave every row of the project's apps exactly as it was (compared by snapshot).
 
 To add an app's endpoints: write a `setup` function that creates the objects your rows
@@ -14,14 +15,16 @@ need and stores them in `ctx.objects`, append it to `SETUPS`, and add your rows 
 app's section of `MATRIX` below.
 """
 
+import json
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from django.apps import apps
 from django.urls import reverse
 
 from accounts.services import IssuedTokens
-from accounts.testing import DEFAULT_PASSWORD, api_client_for, login, make_user
+from accounts.testing import DEFAULT_PASSWORD, login, make_user
 
 ROLES = ("anonymous", "viewer", "employee", "administrator")
 SNAPSHOT_APPS = ("accounts", "records", "integrations")
@@ -413,27 +416,54 @@ CASES = [
 ]
 
 
+def _walk(send, method, url, payload, role, expected):
+    """Set up, call as `role` through `send(method, path, body, access_token)`, check."""
+    ctx = Context(role=role)
+    for setup in SETUPS:
+        setup(ctx)
+    token = None
+    if role != "anonymous":
+        ctx.caller = make_user(role=role, email=f"{role}@example.com")
+        ctx.caller_tokens = login(ctx.caller)
+        token = ctx.caller_tokens.access_token
+    path = url(ctx) if callable(url) else url
+    body = payload(ctx) if payload else None
+    before = snapshot()
+
+    status, content = send(method, path, body, token)
+
+    assert status == expected, content
+    if expected >= 400:
+        assert json.loads(content)["status"] == expected
+    if method != "get" and expected >= 400:
+        assert snapshot() == before, "a denied write changed data"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "url", "payload", "role", "expected"), CASES)
 def test_authorization_matrix(method, url, payload, role, expected):
     from rest_framework.test import APIClient
 
-    ctx = Context(role=role)
-    for setup in SETUPS:
-        setup(ctx)
-    if role == "anonymous":
+    def send(method, path, body, token):
         client = APIClient()
-    else:
-        client = api_client_for(make_user(role=role, email=f"{role}@example.com"))
-        ctx.caller, ctx.caller_tokens = client.user, client.tokens
-    path = url(ctx) if callable(url) else url
-    body = payload(ctx) if payload else None
-    before = snapshot()
+        if token:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = getattr(client, method)(path, body, format="json")
+        return response.status_code, response.content
 
-    response = getattr(client, method)(path, body, format="json")
+    _walk(send, method, url, payload, role, expected)
 
-    assert response.status_code == expected, response.content
-    if expected >= 400:
-        assert response.json()["status"] == expected
-    if method != "get" and expected >= 400:
-        assert snapshot() == before, "a denied write changed data"
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("method", "url", "payload", "role", "expected"), CASES)
+def test_authorization_matrix_over_http(live_server, method, url, payload, role, expected):
+    """The same table against a real server over HTTP (a threaded live server)."""
+
+    def send(method, path, body, token):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.request(
+            method.upper(), live_server.url + path, json=body, headers=headers, timeout=30
+        )
+        return response.status_code, response.content
+
+    _walk(send, method, url, payload, role, expected)
