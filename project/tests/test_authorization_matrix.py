@@ -7,8 +7,9 @@
 
 One parametrized test walks every row for every role through Django's test client, and
 a second walks the same rows against a real server over HTTP (a threaded live server).
-Callers authenticate with a Bearer token of a real session. A denied write (any 4xx on an unsafe method) must
-leave every row of the project's apps exactly as it was (compared by snapshot).
+Callers authenticate with a Bearer token of a real session. A denied write (any 4xx on
+an unsafe method) must leave every row of the project's apps exactly as it was (compared
+by snapshot).
 
 To add an app's endpoints: write a `setup` function that creates the objects your rows
 need and stores them in `ctx.objects`, append it to `SETUPS`, and add your rows in your
