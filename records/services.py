@@ -12,12 +12,14 @@ Conventions:
 
 import copy
 import datetime as dt
+import json
 import logging
 import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -25,7 +27,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
-from . import events, tasks
+from . import bulk, events, tasks
 from .countries import COUNTRY_CODES
 from .models import (
     AccountingStatus,
@@ -884,14 +886,9 @@ def _sync_upsert(model, rows: list[SyncRow], *, allowed, unique_field: str, vali
         else:
             outcomes.append(SyncOutcome(SyncAction.UNCHANGED, obj))
     names = [model._meta.get_field(n).name for n in allowed]
-    model.objects.bulk_create(creates, batch_size=500)
+    _bulk_create(model, creates)
     _bulk_update(model, updates, [*names, "version", "updated_at"])
-    content_type = ContentType.objects.get_for_model(model)
-    ChangeRecord.objects.bulk_create([
-        ChangeRecord(content_type=content_type, object_id=obj.pk, action=action,
-                     actor=_actor(by), via=Interface(via), changes=changes)
-        for obj, action, changes in history
-    ], batch_size=500)  # fmt: skip
+    _history(model, history, by=by, via=via)
     return outcomes
 
 
@@ -947,6 +944,59 @@ class SyncPaymentsOutcome:
     invoice: Invoice | None = None
     payments: list[Payment] = field(default_factory=list)  # in the order of the row's
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _bulk_create(model, objs: list) -> None:
+    """`bulk_create` of new `objs` (primary keys set); on PostgreSQL as one INSERT ...
+    SELECT FROM unnest(...) of their attribute values, timestamps set as `bulk_create`
+    sets them (`auto_now` / `auto_now_add`: now, on the objects too)."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=500)
+        return
+    fields = model._meta.concrete_fields
+    stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or
+               getattr(f, "auto_now_add", False)]  # fmt: skip
+    names = [f.attname for f in fields]
+    rows = []
+    for obj in objs:
+        now = timezone.now()
+        for name in stamped:
+            setattr(obj, name, now)
+        rows.append(tuple(_db_value(getattr(obj, name)) for name in names))
+    bulk.insert_rows(model, names, rows)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _db_value(value):
+    """A model attribute's value for `bulk.insert_rows`: choices as their plain value."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _history(model, history: list[tuple], *, by, via) -> None:
+    """The ChangeRecords of `history` (`(obj, action, changes)`, in order) in bulk."""
+    if not history:
+        return
+    content_type = ContentType.objects.get_for_model(model)
+    actor, via = _actor(by), Interface(via)
+    if connection.vendor != "postgresql":
+        ChangeRecord.objects.bulk_create([
+            ChangeRecord(content_type=content_type, object_id=obj.pk, action=action,
+                         actor=actor, via=via, changes=changes)
+            for obj, action, changes in history
+        ], batch_size=500)  # fmt: skip
+        return
+    actor_id, via = getattr(actor, "pk", None), via.value
+    rows = [
+        (content_type.pk, obj.pk, ChangeAction(action).value, actor_id, via, json.dumps(changes),
+         timezone.now())
+        for obj, action, changes in history
+    ]  # fmt: skip
+    names = ["content_type_id", "object_id", "action", "actor_id", "via", "changes", "created_at"]
+    bulk.insert_rows(ChangeRecord, names, rows)
 
 
 def _bulk_update(model, objs: list, names: list[str]) -> None:
@@ -1045,15 +1095,11 @@ def payments_register_from_sync(*, rows: list[SyncPayments], by=None,
         outcomes.append(SyncPaymentsOutcome(SyncAction.UPDATED, invoice, payments))
     if not created:
         return outcomes
-    Payment.objects.bulk_create(created, batch_size=500)
+    _bulk_create(Payment, created)
     latest = list({invoice.pk: invoice for invoice in touched}.values())
     _bulk_update(Invoice, latest, ["total_paid", "status", "paid_at", "version", "updated_at"])
-    content_type = ContentType.objects.get_for_model(Invoice)
-    ChangeRecord.objects.bulk_create([
-        ChangeRecord(content_type=content_type, object_id=invoice.pk, action=ChangeAction.PAYMENT,
-                     actor=actor, via=Interface(via), changes=changes)
-        for invoice, changes in history
-    ], batch_size=500)  # fmt: skip
+    _history(Invoice, [(invoice, ChangeAction.PAYMENT, changes) for invoice, changes in history],
+             by=by, via=via)  # fmt: skip
     for invoice, payments, paid in sends:
         for payment in payments:
             events.payment_registered.send(sender=Invoice, invoice=invoice, payment=payment,

@@ -6,8 +6,9 @@ fetched in batches of 100). What changed is decided against the ExternalLinks: a
 without a link, or whose version is not the link's `remote_version`, is fetched; an id
 that disappeared is deleted there (the link gets `remote_deleted_at`; our record stays).
 
-Each batch is one transaction: its records (through records' bulk services), its links,
-and the run's progress and counts. A run that is taken up again after its worker died
+Each batch (with the batches fetched meanwhile, see `Pull._fetched`) is one
+transaction: its records (through records' bulk services), its links, and the run's
+progress and counts. A run that is taken up again after its worker died
 (see `runs.py`) lists the versions again: batches that committed left their links at
 the current version, so only what is left is fetched, and nothing is counted twice.
 
@@ -24,10 +25,12 @@ so a paid invoice becomes `paid` exactly as with a payment made here.
 import hashlib
 import json
 import logging
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -67,10 +70,12 @@ from records.models import (
 from records.services import SyncAction, SyncRow
 
 from . import runs
+from .links import LinkState, link_states, links_save
 
 logger = logging.getLogger(__name__)
 
 BATCH = 100  # the provider's synchronization fetch takes 100 ids at a time
+WRITE_GROUP = 5  # fetched batches at most in one write transaction (see `_fetched`)
 VIA = Interface.SYNC
 OPEN_STATES = {"open", "late", "reminded", "pending_payment", "scheduled"}
 CONTACT_SNAPSHOT = (
@@ -178,44 +183,13 @@ class Pull:
         self.client = client
 
     # --- links -----------------------------------------------------------------------
-    def _links(self, kind: RemoteKind, remote_ids=None) -> dict[str, ExternalLink]:
-        links = ExternalLink.objects.filter(connection=self.connection, kind=kind)
-        if remote_ids is not None:
-            links = links.filter(remote_id__in=list(remote_ids))
-        return {link.remote_id: link for link in links}
+    def _links(self, kind: RemoteKind, remote_ids=None) -> dict[str, LinkState]:
+        return link_states(connection=self.connection, kind=kind, remote_ids=remote_ids)
 
     def _save_links(self, kind: RemoteKind, values: list[tuple]) -> None:
         """Create or update links from `(local_id, remote_id, remote_version,
         local_version)` in one INSERT ... ON CONFLICT (remote id) DO UPDATE."""
-        if not values:
-            return
-        now = timezone.now()
-        links = [
-            ExternalLink(
-                connection=self.connection,
-                kind=kind,
-                local_id=local_id,
-                remote_id=remote_id,
-                remote_version=remote_version,
-                local_version=local_version,
-                synced_at=now,
-                remote_deleted_at=None,
-            )
-            for local_id, remote_id, remote_version, local_version in values
-        ]
-        ExternalLink.objects.bulk_create(
-            links,
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["connection", "kind", "remote_id"],
-            update_fields=[
-                "local_id",
-                "remote_version",
-                "local_version",
-                "synced_at",
-                "remote_deleted_at",
-            ],
-        )
+        links_save(connection=self.connection, kind=kind, values=values)
 
     def _changed(self, kind: RemoteKind, versions: list[RemoteVersion], *, linked_only=False):
         """(to fetch, ids gone) against the links of `kind`."""
@@ -243,23 +217,28 @@ class Pull:
         self._tax_rates(plan.tax_rates)
         for start in range(0, len(plan.products), BATCH):
             self._products(plan.products[start : start + BATCH])
-        with closing(self._fetched(self.client.fetch_contacts, plan.contacts)) as batches:
-            for batch, remote in batches:
+        with closing(self._fetched(self.client.fetch_contacts, plan.contacts)) as groups:
+            for batch, remote in groups:
                 self._contacts(batch, remote)
         self._gone(RemoteKind.CONTACT, plan.contacts_gone)
-        with closing(self._fetched(self.client.fetch_invoices, plan.invoices)) as batches:
-            for batch, remote in batches:
+        with closing(self._fetched(self.client.fetch_invoices, plan.invoices)) as groups:
+            for batch, remote in groups:
                 self._invoices(batch, remote)
         self._gone(RemoteKind.INVOICE, plan.invoices_gone)
 
     @staticmethod
     def _fetched(fetch, versions: list[RemoteVersion]):
-        """Each batch of `versions` with what `fetch` returned for its ids; the next batch
-        is fetched in a thread while the caller writes this one (the provider's time
-        overlaps ours). Only that thread talks to the provider meanwhile, and the caller's
-        thread does every write: one transaction per batch as before. A fetch error is
-        raised when its batch is reached (the batches before it are written); closing the
-        generator waits for a fetch under way, so the client is not closed under it."""
+        """The fetched batches of `versions` as `(versions, what fetch returned)`, each
+        the next batch together with those already fetched meanwhile (at most
+        WRITE_GROUP batches): one thread fetches batch after batch, up to WRITE_GROUP
+        ahead, while the caller writes (the provider's time overlaps ours). Only that
+        thread talks to the provider meanwhile, and the caller's thread does every write,
+        one transaction per group: when the provider is slower than the writes, that is
+        one batch each as before; when it is faster, a transaction takes several batches
+        and the per-batch queries are shared. A fetch error is raised when its batch is
+        reached (the batches before it are written); closing the generator cancels the
+        fetches not started and waits for one under way, so the client is not closed
+        under it."""
         batches = [versions[start : start + BATCH] for start in range(0, len(versions), BATCH)]
         if not batches:
             return
@@ -267,13 +246,27 @@ class Pull:
         def ids(batch):
             return fetch([v.id for v in batch])
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull-fetch") as pool:
-            ahead = pool.submit(ids, batches[0])
-            for index, batch in enumerate(batches):
-                remote = ahead.result()
-                if index + 1 < len(batches):
-                    ahead = pool.submit(ids, batches[index + 1])
-                yield batch, remote
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull-fetch")
+        pending = deque()
+        queued = iter(batches)
+        try:
+            while True:
+                for batch in islice(queued, WRITE_GROUP - len(pending)):
+                    pending.append((batch, pool.submit(ids, batch)))
+                if not pending:
+                    return
+                batch, future = pending.popleft()
+                versions, remote = list(batch), list(future.result())
+                while pending and len(versions) < WRITE_GROUP * BATCH:
+                    batch, future = pending[0]
+                    if not future.done() or future.exception() is not None:
+                        break  # not fetched yet, or its error is raised at its turn
+                    pending.popleft()
+                    versions += batch
+                    remote += future.result()
+                yield versions, remote
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _plan(self) -> Plan:
         tax_links = self._links(RemoteKind.TAX_RATE)
@@ -296,9 +289,10 @@ class Pull:
         )
         return Plan(tax_rates, products, contacts, contacts_gone, invoices, invoices_gone)
 
-    def _commit(self, counts: Counts) -> None:
+    def _commit(self, counts: Counts, locked: SyncRun) -> None:
         runs.sync_run_progress(
             run=self.run,
+            locked=locked,
             done=counts.done,
             created=counts.created,
             updated=counts.updated,
@@ -313,7 +307,7 @@ class Pull:
             return
         counts = Counts(done=len(remote))
         with transaction.atomic():
-            runs.locked_run(self.run)
+            locked = runs.locked_run(self.run)
             ours = {}
             for rate in TaxRate.objects.order_by("-created_at"):
                 ours[rate.percentage] = rate  # the oldest rate of a percentage wins
@@ -339,7 +333,7 @@ class Pull:
                     (local.pk, rate.id, _digest(rate.name, rate.percentage), local.version)
                 )
             self._save_links(RemoteKind.TAX_RATE, values)
-            self._commit(counts)
+            self._commit(counts, locked)
 
     # --- products and contacts: bulk upserts with the conflict rule ---------------------------
     def _product_digest(self, product: RemoteProduct) -> int:
@@ -392,7 +386,7 @@ class Pull:
         else create; apply the conflict rule; write the batch in one transaction."""
         counts = Counts(done=len(items) + len(vanished))
         with transaction.atomic():
-            runs.locked_run(self.run)
+            locked = runs.locked_run(self.run)
             links = self._links(kind, [item[0] for item in items])
             by_id = model.objects.in_bulk([link.local_id for link in links.values()])
             keys = [f[key_field] for rid, _, f in items if rid not in links and f.get(key_field)]
@@ -458,7 +452,7 @@ class Pull:
             self._save_links(kind, values)
             self._conflicts(kind, conflicts, counts)
             self._mark_gone(kind, sorted(vanished), counts)
-            self._commit(counts)
+            self._commit(counts, locked)
 
     def _conflicts(self, kind, conflicts, counts: Counts) -> None:
         """Record each changed-on-both-sides record for a person (once while open)."""
@@ -511,16 +505,16 @@ class Pull:
             chunk = remote_ids[start : start + 1000]
             counts = Counts(done=len(chunk))
             with transaction.atomic():
-                runs.locked_run(self.run)
+                locked = runs.locked_run(self.run)
                 self._mark_gone(kind, chunk, counts)
-                self._commit(counts)
+                self._commit(counts, locked)
 
     # --- invoices: what the accounting system owns once sent -------------------------------
     def _invoices(self, batch: list[RemoteVersion], remote: list[RemoteInvoice]) -> None:
         missing = {v.id for v in batch} - {i.id for i in remote}
         counts = Counts(done=len(remote) + len(missing))
         with transaction.atomic():
-            runs.locked_run(self.run)
+            locked = runs.locked_run(self.run)
             links = self._links(RemoteKind.INVOICE, [i.id for i in remote])
             invoices = Invoice.objects.in_bulk([link.local_id for link in links.values()])
             payment_links = self._links(
@@ -566,7 +560,7 @@ class Pull:
             self._save_links(RemoteKind.INVOICE, values)
             self._save_links(RemoteKind.PAYMENT, self._payment_links)
             self._mark_gone(RemoteKind.INVOICE, sorted(missing), counts)
-            self._commit(counts)
+            self._commit(counts, locked)
 
     def _settle(self, pending, payment_links, numbers, values, counts: Counts) -> None:
         """The payments made there on the batch's sent invoices, registered through

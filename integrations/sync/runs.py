@@ -155,10 +155,13 @@ def sync_run_progress(
     deleted: int = 0,
     failed: int = 0,
     errors: list[dict] | None = None,
+    locked: SyncRun | None = None,
 ) -> SyncRun:
     """Add one committed batch to the run. Call inside the batch's transaction, so the
-    counts move exactly when the batch's rows do (a re-run batch is not counted twice)."""
-    current = locked_run(run)
+    counts move exactly when the batch's rows do (a re-run batch is not counted twice).
+    `locked`: the run as `locked_run` returned it earlier in this transaction (it is
+    not locked and read again)."""
+    current = locked if locked is not None else locked_run(run)
     current.progress_done += done
     if total is not None:
         current.progress_total = total

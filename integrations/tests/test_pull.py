@@ -205,3 +205,37 @@ def test_invoice_batches_with_payments_are_written_in_bulk(
         ("POST", "contacts/synchronization.json"),
         *[("POST", "sales_invoices/synchronization.json")] * 3,
     ]
+
+
+def test_fetched_groups_batches_and_raises_a_fetch_error_after_the_batches_before_it():
+    """`_fetched` writes the batches fetched meanwhile together (at most WRITE_GROUP), in
+    order; a failed fetch is raised only once the batches before it were handed out."""
+    import threading
+
+    from integrations.providers.base import RemoteVersion
+    from integrations.sync import pull
+
+    versions = [RemoteVersion(id=str(n), version=1) for n in range(pull.BATCH * 8)]
+    release = threading.Event()
+
+    def fetch(ids):
+        if ids[0] == str(pull.BATCH * 6):
+            raise RuntimeError("fetch failed")
+        if ids[0] != "0":
+            release.wait(5)  # the first group is the first batch alone
+        return [f"remote {i}" for i in ids]
+
+    seen = []
+
+    def write_all():
+        for batch, remote in pull.Pull._fetched(fetch, versions):
+            assert remote == [f"remote {v.id}" for v in batch]
+            assert len(batch) <= pull.WRITE_GROUP * pull.BATCH
+            seen.append([v.id for v in batch])
+            release.set()
+
+    with pytest.raises(RuntimeError, match="fetch failed"):
+        write_all()
+    assert seen[0] == [str(n) for n in range(pull.BATCH)]
+    assert len(seen) < 6  # batches fetched meanwhile went together
+    assert [i for batch in seen for i in batch] == [str(n) for n in range(pull.BATCH * 6)]

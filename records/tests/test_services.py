@@ -265,3 +265,44 @@ def test_tax_rate_change_recomputes_drafts_only():
     issued.refresh_from_db()
     assert (draft.total, draft.version) == (D("108.00"), 2)
     assert issued.total == D("107.00")
+
+
+def test_sync_upserts_write_the_rows_and_history_a_service_write_would(make_user):
+    """The bulk sync path (raw INSERTs on PostgreSQL, the ORM elsewhere) writes the same
+    records and ChangeRecords: actor, via=sync, `{field: [old, new]}` changes."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from records.models import ChangeAction, ChangeRecord, Contact, Interface
+
+    user = make_user(role="employee")
+    kept = make_contact(company_name="Kept B.V.", customer_number="S-1")
+    rows = [
+        services.SyncRow(fields={"customer_number": "S-2", "company_name": "New B.V.",
+                                 "country": "nl", "email": "a@example.com"}),
+        services.SyncRow(fields={"customer_number": "S-1", "company_name": "Kept 2 B.V."},
+                         record=kept, expected_version=kept.version),
+        services.SyncRow(fields={"customer_number": "S-3", "company_name": ""}),
+        services.SyncRow(fields={"customer_number": "S-4", "company_name": "Bad",
+                                 "email": "not-an-email"}),
+    ]  # fmt: skip
+    outcomes = services.contacts_upsert_from_sync(rows=rows, by=user)
+    assert [o.action for o in outcomes] == ["created", "updated", "failed", "failed"]
+    assert set(outcomes[2].errors) == {"company_name"}
+    assert set(outcomes[3].errors) == {"email"}
+    created = Contact.objects.get(customer_number="S-2")
+    assert (created.pk, created.country, created.version) == (outcomes[0].record.pk, "NL", 1)
+    assert created.created_at == outcomes[0].record.created_at is not None
+    assert Contact.objects.get(pk=kept.pk).version == kept.version + 1
+    history = ChangeRecord.objects.filter(object_id__in=[created.pk, kept.pk], via=Interface.SYNC)
+    by_object = {(c.object_id, c.action): c for c in history}
+    assert len(by_object) == 2
+    new = by_object[(created.pk, ChangeAction.CREATE)]
+    assert new.content_type == ContentType.objects.get_for_model(Contact)
+    assert new.actor == user
+    assert new.created_at is not None
+    assert new.changes["company_name"] == [None, "New B.V."]
+    assert new.changes["email"] == [None, "a@example.com"]
+    assert new.changes["phone"] == [None, ""]
+    update = by_object[(kept.pk, ChangeAction.UPDATE)]
+    assert update.actor == user
+    assert update.changes == {"company_name": ["Kept B.V.", "Kept 2 B.V."]}
