@@ -140,6 +140,18 @@ def _set_fields(obj, values: dict) -> dict:
     return changes
 
 
+def _as_stored(obj, changes: dict) -> dict:
+    """`changes` with the new values as validation left them (it normalizes: a country
+    code upper-cased, text stripped), without the ones that turned out unchanged."""
+    result = {}
+    for name, (old, _new) in changes.items():
+        field = obj._meta.get_field(name)
+        new = _json(getattr(obj, field.attname if field.is_relation else name))
+        if new != old:
+            result[name] = [old, new]
+    return result
+
+
 def _snapshot(obj, names: Iterable[str]) -> dict:
     result = {}
     for name in names:
@@ -873,6 +885,7 @@ def _sync_upsert(model, rows: list[SyncRow], *, allowed, unique_field: str, vali
             outcomes.append(SyncOutcome(SyncAction.FAILED, row.record, errors))
             continue
         claimed[value] = obj.pk
+        changes = _as_stored(obj, changes)
         if row.record is None:
             creates.append(obj)
             history.append((obj, ChangeAction.CREATE, changes))

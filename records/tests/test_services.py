@@ -303,6 +303,7 @@ def test_sync_upserts_write_the_rows_and_history_a_service_write_would(make_user
     assert new.changes["company_name"] == [None, "New B.V."]
     assert new.changes["email"] == [None, "a@example.com"]
     assert new.changes["phone"] == [None, ""]
+    assert new.changes["country"] == [None, "NL"]  # as stored, not as sent ("nl")
     update = by_object[(kept.pk, ChangeAction.UPDATE)]
     assert update.actor == user
     assert update.changes == {"company_name": ["Kept B.V.", "Kept 2 B.V."]}
