@@ -7,13 +7,17 @@
 404/405/500 (URLs no view matched, crashes) the same shape for `/api/` paths.
 """
 
+import logging
 from http import HTTPStatus
 
+import redis
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -66,8 +70,24 @@ def _summary(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service Ledgerbridge depends on is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+# The cache / token store / broker being down is not the caller's fault, nor a bug: a 503
+# (with Retry-After) tells clients to come back, where a 500 would say "broken".
+BACKING_SERVICE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+RETRY_AFTER_SECONDS = 5
+
+
 def exception_handler(exc, context):
     """DRF exception handler that renders every error in the problem shape."""
+    if isinstance(exc, BACKING_SERVICE_ERRORS):
+        logger.error("API: backing service unavailable: %s", type(exc).__name__)
+        exc = ServiceUnavailable()
+        exc.wait = RETRY_AFTER_SECONDS  # DRF sets Retry-After from `wait`
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -119,3 +119,33 @@ def test_api_datetimes_are_utc(settings):
     body = client.get("/api/v1/users/me/").json()
 
     assert body["created_at"].endswith("Z"), body["created_at"]
+
+
+@pytest.mark.django_db
+def test_unreachable_redis_is_a_503_in_the_error_shape_not_a_500(settings):
+    """The token store down: the caller is told to come back (503, Retry-After)."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    client = APIClient(raise_request_exception=False)
+
+    try:
+        response = client.get("/api/v1/users/me/", HTTP_AUTHORIZATION="Bearer " + "x" * 43)
+    finally:
+        caches["default"].close()
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "A service Ledgerbridge depends on is unavailable; try again shortly.",
+        "errors": {},
+    }
