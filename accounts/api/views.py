@@ -5,7 +5,7 @@ from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from accounts import selectors, services
 from accounts.lockout import LOCKOUT_DETAIL, cool_off_seconds
 from accounts.models import AuthSession, SessionEndReason, User
 from accounts.tokens import AccessGrant
+from project.api.validation import raise_validation, validated_data
 
 from . import serializers as s
 from .authentication import BEARER_CHALLENGE, enforce_csrf
@@ -31,18 +32,6 @@ class LockedOutError(exceptions.Throttled):
     default_detail = LOCKOUT_DETAIL
     extra_detail_singular = "Try again in {wait} second."
     extra_detail_plural = "Try again in {wait} seconds."
-
-
-def raise_validation(exc: DjangoValidationError):
-    """A service's field errors as a 400 in the error shape."""
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    raise serializers.ValidationError(detail) from exc
-
-
-def _validated(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicAuthView(APIView):
@@ -103,7 +92,7 @@ class LoginView(PublicAuthView):
 
     @extend_schema(request=s.LoginSerializer, responses=s.TOKEN_RESPONSES)
     def post(self, request):
-        data = _validated(s.LoginSerializer, request)
+        data = validated_data(s.LoginSerializer, request)
         app = data["client"] == "app"
         if not app:
             enforce_csrf(request)
@@ -133,7 +122,7 @@ class RefreshView(PublicAuthView):
 
     @extend_schema(request=s.RefreshSerializer, responses=s.TOKEN_RESPONSES)
     def post(self, request):
-        data = _validated(s.RefreshSerializer, request)
+        data = validated_data(s.RefreshSerializer, request)
         app = "refresh_token" in data
         if app:
             token = data["refresh_token"]
@@ -206,7 +195,7 @@ class PasswordChangeView(APIView):
 
     @extend_schema(request=s.PasswordChangeSerializer, responses={204: None})
     def post(self, request):
-        data = _validated(s.PasswordChangeSerializer, request)
+        data = validated_data(s.PasswordChangeSerializer, request)
         current = getattr(request.auth, "session_id", None)
         try:
             services.password_change(
@@ -225,7 +214,7 @@ class PasswordResetView(PublicAuthView):
 
     @extend_schema(request=s.PasswordResetSerializer, responses={202: s.DetailSerializer})
     def post(self, request):
-        data = _validated(s.PasswordResetSerializer, request)
+        data = validated_data(s.PasswordResetSerializer, request)
         services.password_reset_request(email=data["email"])
         return Response(
             {"detail": "If the address belongs to an account, a link to reset it is on its way."},
@@ -238,7 +227,7 @@ class PasswordResetConfirmView(PublicAuthView):
 
     @extend_schema(request=s.PasswordResetConfirmSerializer, responses={204: None})
     def post(self, request):
-        data = _validated(s.PasswordResetConfirmSerializer, request)
+        data = validated_data(s.PasswordResetConfirmSerializer, request)
         try:
             services.password_reset_confirm(
                 uid=data["uid"], token=data["token"], new_password=data["new_password"]
@@ -256,7 +245,7 @@ class VerifyEmailView(PublicAuthView):
         responses=inline_serializer("EmailVerified", {"is_verified": s.serializers.BooleanField()}),
     )
     def post(self, request):
-        data = _validated(s.VerifyEmailSerializer, request)
+        data = validated_data(s.VerifyEmailSerializer, request)
         try:
             services.email_verify(token=data["token"])
         except DjangoValidationError as exc:
@@ -309,7 +298,7 @@ class UserViewSet(
         return Response(self.get_serializer(fresh).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
-        data = _validated(s.UserCreateSerializer, request)
+        data = validated_data(s.UserCreateSerializer, request)
         try:
             user = services.user_create(**data, by=request.user)
         except DjangoValidationError as exc:
@@ -318,7 +307,7 @@ class UserViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         user = self.get_object()
-        data = _validated(s.UserUpdateSerializer, request)
+        data = validated_data(s.UserUpdateSerializer, request)
         try:
             services.user_update(user=user, by=request.user, **data)
         except DjangoValidationError as exc:
@@ -337,7 +326,7 @@ class UserViewSet(
     def me(self, request):
         """The caller's own profile: name, date of birth and email can be changed."""
         if request.method == "PATCH":
-            data = _validated(s.ProfileUpdateSerializer, request)
+            data = validated_data(s.ProfileUpdateSerializer, request)
             try:
                 services.user_update(user=request.user, by=request.user, **data)
             except DjangoValidationError as exc:

@@ -7,12 +7,12 @@ from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.views import raise_validation
 from integrations import selectors, services
 from integrations.models import Connection, SyncRun
 from integrations.sync import push, runs
 from project.api.errors import PROBLEM_CONTENT_TYPE, problem
 from project.api.permissions import ModelPermissions
+from project.api.validation import raise_validation, validated_data
 from records import selectors as records_selectors
 from records.api.views import ConflictError
 
@@ -71,13 +71,8 @@ class ConnectionViewSet(
         fresh = self.get_queryset().get(pk=connection.pk)
         return Response(self.get_serializer(fresh).data, status=status_code)
 
-    def _validated(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def create(self, request, *args, **kwargs):
-        data = self._validated(s.ConnectionCreateSerializer)
+        data = validated_data(s.ConnectionCreateSerializer, request)
         try:
             connection = services.connection_create(**data, by=request.user)
         except DjangoValidationError as exc:
@@ -86,7 +81,7 @@ class ConnectionViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         connection = self.get_object()
-        data = self._validated(s.ConnectionUpdateSerializer)
+        data = validated_data(s.ConnectionUpdateSerializer, request)
         try:
             services.connection_update(connection=connection, by=request.user, **data)
         except DjangoValidationError as exc:

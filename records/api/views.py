@@ -14,8 +14,8 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.views import raise_validation
 from project.api.pagination import CursorPagination
+from project.api.validation import raise_validation, validated_data
 from records import selectors, services
 from records.models import Interface
 
@@ -66,12 +66,6 @@ def expected_version(request) -> int | None:
     if not value.isdigit():
         raise PreconditionFailed
     return int(value)
-
-
-def _validated(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class HistoryPagination(CursorPagination):
@@ -125,7 +119,7 @@ class RecordViewSet(
         return response
 
     def create(self, request, *args, **kwargs):
-        data = _validated(self.input_serializer_class, request)
+        data = validated_data(self.input_serializer_class, request)
         with service_errors():
             obj = self.create_record(data)
         return self.present(obj, status.HTTP_201_CREATED)
@@ -133,7 +127,7 @@ class RecordViewSet(
     def partial_update(self, request, *args, **kwargs):
         obj = self.get_object()
         version = expected_version(request)
-        data = _validated(self.update_serializer_class, request, partial=True)
+        data = validated_data(self.update_serializer_class, request, partial=True)
         with service_errors():
             self.update_record(obj, data, version)
         return self.present(obj)
@@ -302,7 +296,7 @@ class InvoiceViewSet(RecordViewSet):
     def payments(self, request, *args, **kwargs):
         """Register a payment; answers with the invoice (paid when nothing is due)."""
         invoice = self.get_object()
-        data = _validated(s.PaymentInputSerializer, request)
+        data = validated_data(s.PaymentInputSerializer, request)
         with service_errors():
             services.payment_register(invoice=invoice, **data, **self.actor())
         return self.present(invoice, status.HTTP_201_CREATED)
