@@ -1,6 +1,5 @@
 """Auth and users API: each view parses input, calls one service, shapes the answer."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -15,7 +14,7 @@ from accounts import selectors, services
 from accounts.lockout import LOCKOUT_DETAIL, cool_off_seconds
 from accounts.models import AuthSession, SessionEndReason, User
 from accounts.tokens import AccessGrant
-from project.api.validation import raise_validation, validated_data
+from project.api.validation import validated_data
 
 from . import serializers as s
 from .authentication import BEARER_CHALLENGE, enforce_csrf
@@ -197,15 +196,12 @@ class PasswordChangeView(APIView):
     def post(self, request):
         data = validated_data(s.PasswordChangeSerializer, request)
         current = getattr(request.auth, "session_id", None)
-        try:
-            services.password_change(
-                user=request.user,
-                old_password=data["old_password"],
-                new_password=data["new_password"],
-                current_session_id=current,
-            )
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.password_change(
+            user=request.user,
+            old_password=data["old_password"],
+            new_password=data["new_password"],
+            current_session_id=current,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -228,12 +224,9 @@ class PasswordResetConfirmView(PublicAuthView):
     @extend_schema(request=s.PasswordResetConfirmSerializer, responses={204: None})
     def post(self, request):
         data = validated_data(s.PasswordResetConfirmSerializer, request)
-        try:
-            services.password_reset_confirm(
-                uid=data["uid"], token=data["token"], new_password=data["new_password"]
-            )
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.password_reset_confirm(
+            uid=data["uid"], token=data["token"], new_password=data["new_password"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -246,10 +239,7 @@ class VerifyEmailView(PublicAuthView):
     )
     def post(self, request):
         data = validated_data(s.VerifyEmailSerializer, request)
-        try:
-            services.email_verify(token=data["token"])
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.email_verify(token=data["token"])
         return Response({"is_verified": True})
 
 
@@ -299,27 +289,18 @@ class UserViewSet(
 
     def create(self, request, *args, **kwargs):
         data = validated_data(s.UserCreateSerializer, request)
-        try:
-            user = services.user_create(**data, by=request.user)
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        user = services.user_create(**data, by=request.user)
         return self._present(user, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         user = self.get_object()
         data = validated_data(s.UserUpdateSerializer, request)
-        try:
-            services.user_update(user=user, by=request.user, **data)
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.user_update(user=user, by=request.user, **data)
         return self._present(user)
 
     def destroy(self, request, *args, **kwargs):
         user = self.get_object()
-        try:
-            services.user_deactivate(user=user, by=request.user)
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.user_deactivate(user=user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
@@ -327,8 +308,5 @@ class UserViewSet(
         """The caller's own profile: name, date of birth and email can be changed."""
         if request.method == "PATCH":
             data = validated_data(s.ProfileUpdateSerializer, request)
-            try:
-                services.user_update(user=request.user, by=request.user, **data)
-            except DjangoValidationError as exc:
-                raise_validation(exc)
+            services.user_update(user=request.user, by=request.user, **data)
         return Response(self.get_serializer(request.user).data)

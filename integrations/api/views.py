@@ -1,6 +1,5 @@
 """Connections API: each view parses input, calls one service, shapes the answer."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
@@ -12,7 +11,7 @@ from integrations.models import Connection, SyncRun
 from integrations.sync import push, runs
 from project.api.errors import PROBLEM_CONTENT_TYPE, problem
 from project.api.permissions import ModelPermissions
-from project.api.validation import raise_validation, validated_data
+from project.api.validation import validated_data
 from records import selectors as records_selectors
 from records.api.views import ConflictError
 
@@ -73,19 +72,13 @@ class ConnectionViewSet(
 
     def create(self, request, *args, **kwargs):
         data = validated_data(s.ConnectionCreateSerializer, request)
-        try:
-            connection = services.connection_create(**data, by=request.user)
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        connection = services.connection_create(**data, by=request.user)
         return self._present(connection, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         connection = self.get_object()
         data = validated_data(s.ConnectionUpdateSerializer, request)
-        try:
-            services.connection_update(connection=connection, by=request.user, **data)
-        except DjangoValidationError as exc:
-            raise_validation(exc)
+        services.connection_update(connection=connection, by=request.user, **data)
         return self._present(connection)
 
     def destroy(self, request, *args, **kwargs):

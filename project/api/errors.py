@@ -3,7 +3,8 @@
     {"type": "about:blank", "title": "Bad Request", "status": 400,
      "detail": "...", "errors": {"field": ["msg"]}}
 
-`exception_handler` covers everything DRF raises; `project.views` gives Django's own
+`exception_handler` covers everything DRF raises, and the Django `ValidationError`
+that services raise (a 400 naming each field); `project.views` gives Django's own
 404/405/500 (URLs no view matched, crashes) the same shape for `/api/` paths.
 """
 
@@ -12,6 +13,7 @@ from http import HTTPStatus
 
 import redis
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -61,6 +63,11 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
+def validation_detail(exc: DjangoValidationError) -> dict:
+    """Django's ValidationError as DRF's detail: its field dict, or non-field messages."""
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+
+
 def _summary(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
         return "The request has invalid fields."
@@ -88,7 +95,9 @@ def exception_handler(exc, context):
         logger.error("API: backing service unavailable: %s", type(exc).__name__)
         exc = ServiceUnavailable()
         exc.wait = RETRY_AFTER_SECONDS  # DRF sets Retry-After from `wait`
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):  # a service's field errors: 400, not 500
+        exc = exceptions.ValidationError(validation_detail(exc))
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -1,11 +1,9 @@
-"""Input validation for API views: a serializer's data, and a service's field errors.
+"""Input validation for API views.
 
-Services raise Django's `ValidationError` with a field dict; views turn it into DRF's,
-so it renders as a 400 in the error shape (`project.api.errors`).
+Request bodies go through an input serializer (`validated_data`); the field errors a
+service raises (Django's `ValidationError`) become 400s in the error shape in
+`project.api.errors.exception_handler`, so views just call the service.
 """
-
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
 
 
 def validated_data(serializer_class, request, **kwargs) -> dict:
@@ -13,9 +11,3 @@ def validated_data(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def raise_validation(exc: DjangoValidationError):
-    """A service's field errors as a 400 in the error shape."""
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    raise serializers.ValidationError(detail) from exc

@@ -2,7 +2,6 @@
 
 from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -15,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from project.api.pagination import CursorPagination
-from project.api.validation import raise_validation, validated_data
+from project.api.validation import validated_data
 from records import selectors, services
 from records.models import Interface
 
@@ -46,11 +45,10 @@ class PreconditionFailed(exceptions.APIException):
 
 @contextmanager
 def service_errors():
-    """A service's outcomes as API errors: 400 field errors, 409 conflicts, 412 stale."""
+    """A service's outcomes as API errors: 409 conflicts, 412 stale (field errors are
+    400s through the exception handler, as everywhere)."""
     try:
         yield
-    except DjangoValidationError as exc:
-        raise_validation(exc)
     except services.Conflict as exc:
         raise ConflictError(str(exc)) from exc
     except services.StaleVersion as exc:
