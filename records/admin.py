@@ -41,13 +41,18 @@ SERVICE_ERRORS = (ValidationError, services.Conflict, services.StaleVersion)
 
 
 class ServiceAdmin(admin.ModelAdmin):
-    """Saves and deletes through services; shows the record's change history."""
+    """Saves and deletes through services; shows the record's change history.
 
-    service_name = ""  # "contact" -> contact_create / contact_update / contact_delete
-    instance_kwarg = ""  # the services' name for the row, when not `service_name`
+    Subclasses call their services in `service_create`, `service_update`, `service_delete`."""
 
-    def _service(self, action: str):
-        return getattr(services, f"{self.service_name}_{action}")
+    def service_create(self, request, data: dict):
+        raise NotImplementedError
+
+    def service_update(self, request, obj, fields: dict) -> None:
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -61,16 +66,13 @@ class ServiceAdmin(admin.ModelAdmin):
         if change:
             fields = {name: form.cleaned_data[name] for name in form.changed_data}
             if fields:
-                kwargs = {self.instance_kwarg or self.service_name: obj}
-                self._service("update")(**kwargs, **fields, by=request.user, via=ADMIN)
+                self.service_update(request, obj, fields)
         else:
             data = {name: value for name, value in form.cleaned_data.items() if name in form.fields}
-            created = self._service("create")(**data, by=request.user, via=ADMIN)
-            _adopt(obj, created)
+            _adopt(obj, self.service_create(request, data))
 
     def delete_model(self, request, obj):
-        kwargs = {self.instance_kwarg or self.service_name: obj}
-        self._service("delete")(**kwargs, by=request.user, via=ADMIN)
+        self.service_delete(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -120,17 +122,23 @@ def _adopt(target, created) -> None:
 
 @admin.register(TaxRate)
 class TaxRateAdmin(ServiceAdmin):
-    service_name = "taxrate"
-    instance_kwarg = "tax_rate"
     list_display = ("name", "percentage", "updated_at")
     search_fields = ("name",)
     fields = ("name", "percentage", "version", "history")
     readonly_fields = ("version", "history")
 
+    def service_create(self, request, data):
+        return services.taxrate_create(**data, by=request.user, via=ADMIN)
+
+    def service_update(self, request, obj, fields):
+        services.taxrate_update(tax_rate=obj, **fields, by=request.user, via=ADMIN)
+
+    def service_delete(self, request, obj):
+        services.taxrate_delete(tax_rate=obj, by=request.user, via=ADMIN)
+
 
 @admin.register(Contact)
 class ContactAdmin(ServiceAdmin):
-    service_name = "contact"
     list_display = ("customer_number", "display_name", "email", "city", "country", "created_at")
     list_filter = ("country",)
     search_fields = ("customer_number", "company_name", "first_name", "last_name", "email")
@@ -152,16 +160,33 @@ class ContactAdmin(ServiceAdmin):
         form.base_fields["customer_number"].help_text = "Leave empty to assign the next one."
         return form
 
+    def service_create(self, request, data):
+        return services.contact_create(**data, by=request.user, via=ADMIN)
+
+    def service_update(self, request, obj, fields):
+        services.contact_update(contact=obj, **fields, by=request.user, via=ADMIN)
+
+    def service_delete(self, request, obj):
+        services.contact_delete(contact=obj, by=request.user, via=ADMIN)
+
 
 @admin.register(Product)
 class ProductAdmin(ServiceAdmin):
-    service_name = "product"
     list_display = ("sku", "title", "price", "tax_rate", "is_active")
     list_filter = ("is_active", "tax_rate")
     list_select_related = ("tax_rate",)
     search_fields = ("sku", "title", "description")
     fields = ("sku", "title", "description", "price", "tax_rate", "is_active", "version", "history")
     readonly_fields = ("version", "history")
+
+    def service_create(self, request, data):
+        return services.product_create(**data, by=request.user, via=ADMIN)
+
+    def service_update(self, request, obj, fields):
+        services.product_update(product=obj, **fields, by=request.user, via=ADMIN)
+
+    def service_delete(self, request, obj):
+        services.product_delete(product=obj, by=request.user, via=ADMIN)
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -209,7 +234,6 @@ class PaymentInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
-    service_name = "invoice"
     list_display = (
         "__str__", "contact", "shown_status", "issue_date", "due_date", "total", "total_paid",
     )  # fmt: skip
@@ -276,6 +300,9 @@ class InvoiceAdmin(ServiceAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing yet: the header and the lines are saved together in `save_related`."""
+
+    def service_delete(self, request, obj):
+        services.invoice_delete(invoice=obj, by=request.user, via=ADMIN)
 
     def save_related(self, request, form, formsets, change):
         """One service call for header and lines (totals recomputed, one history entry),
