@@ -18,9 +18,9 @@ HEALTH_CACHE_KEY = "healthz:probe"
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    connection.ensure_connection()
+    if not connection.is_usable():
+        raise RuntimeError("the database connection is not usable")
 
 
 def _check_cache() -> None:
