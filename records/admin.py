@@ -235,8 +235,14 @@ class PaymentInline(admin.TabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
     list_display = (
-        "__str__", "contact", "shown_status", "issue_date", "due_date", "total", "total_paid",
-    )  # fmt: skip
+        "__str__",
+        "contact",
+        "shown_status",
+        "issue_date",
+        "due_date",
+        "total",
+        "total_paid",
+    )
     list_filter = ("status", "issue_date", "currency")
     list_select_related = ("contact",)
     search_fields = ("number", "notes", "contact__company_name", "contact__last_name")
@@ -245,10 +251,21 @@ class InvoiceAdmin(ServiceAdmin):
     inlines = [InvoiceLineInline, PaymentInline]
     actions = ["finalize_selected", "cancel_selected"]
     readonly_fields = (
-        "number", "shown_status", "subtotal", "tax_total", "total", "total_paid", "due",
-        "breakdown", "created_by", "finalized_at", "paid_at", "cancelled_at", "version",
+        "number",
+        "shown_status",
+        "subtotal",
+        "tax_total",
+        "total",
+        "total_paid",
+        "due",
+        "breakdown",
+        "created_by",
+        "finalized_at",
+        "paid_at",
+        "cancelled_at",
+        "version",
         "history",
-    )  # fmt: skip
+    )
     fieldsets = (
         (None, {"fields": ("number", "shown_status", "contact", "currency")}),
         ("Dates", {"fields": ("issue_date", "due_date")}),
@@ -293,10 +310,14 @@ class InvoiceAdmin(ServiceAdmin):
 
     @admin.display(description="tax per rate")
     def breakdown(self, obj):
-        return format_html_join(
-            "", "<div>{} %: {} on {}</div>",
-            ((row["percentage"], row["tax"], row["base"]) for row in obj.tax_breakdown),
-        ) or "-"  # fmt: skip
+        return (
+            format_html_join(
+                "",
+                "<div>{} %: {} on {}</div>",
+                ((row["percentage"], row["tax"], row["base"]) for row in obj.tax_breakdown),
+            )
+            or "-"
+        )
 
     def save_model(self, request, obj, form, change):
         """Nothing yet: the header and the lines are saved together in `save_related`."""

@@ -20,7 +20,8 @@ invoice_finalized = Signal()
 """Sent by `invoice_finalize` with `invoice` (numbered, open), `by` and `via`."""
 
 payment_registered = Signal()
-"""Sent by `payment_register` for every payment: `invoice`, `payment`, `by`, `via`."""
+"""Sent for every payment (`payment_register`, and `payments_register_from_sync` for the
+sync's): `invoice`, `payment`, `by`, `via`."""
 
 invoice_paid = Signal()
-"""Sent by `payment_register` when the due reaches zero: `invoice`, `payment`, `by`, `via`."""
+"""Sent by the same services when the due reaches zero: `invoice`, `payment`, `by`, `via`."""

@@ -129,7 +129,7 @@ STATUS_CHOICES = [*InvoiceStatus.choices[:2], (LATE, "Late"), *InvoiceStatus.cho
 
 
 class Invoice(RecordModel):
-    """A sales invoice. Its number is assigned when it leaves draft (`records.numbering`)."""
+    """A sales invoice; its number is assigned when it leaves draft (`services.numbering`)."""
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invoices")
     currency = models.CharField(max_length=3, default="EUR")
@@ -156,9 +156,9 @@ class Invoice(RecordModel):
     finalized_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Where the invoice stands in the accounting system, written by the push through
-    # `services.invoice_set_accounting_state` (no version bump, no history: it is the
-    # sync's state, not a change of the invoice). Records knows nothing of integrations.
+    # Where the invoice stands in the accounting system, written by the sync through
+    # `services.accounting` (no version bump, no history: it is the sync's state, not a
+    # change of the invoice). Records knows nothing of integrations.
     accounting_status = models.CharField(
         max_length=16, choices=AccountingStatus.choices, blank=True, default="", editable=False
     )

@@ -1,9 +1,11 @@
 """Reads of records: which rows a caller sees, and what each list loads with it.
 
-Every role may read every record (DESIGN.md), so visibility is "all rows" for anyone
-with the view permission (the interfaces check that); these functions are still the
-one place REST, admin and later GraphQL get their rows from, with the joins and
-prefetches that keep a page's query count independent of its size.
+Every role may read every record (DESIGN.md), so a `viewer` with the model's view
+permission sees all rows and one without it none (`viewer=None` is the system: tasks,
+commands). The interfaces check the permission too; these functions are still the one
+place REST, admin and later GraphQL get their rows from, so no interface sees more than
+another, with the joins and prefetches that keep a page's query count independent of
+its size.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -22,16 +24,27 @@ from .models import (
 )
 
 
+def _visible(queryset: QuerySet, viewer) -> QuerySet:
+    """The rows of `queryset` that `viewer` may read: all with the model's view
+    permission, none without; all for the system (`viewer=None`)."""
+    if viewer is None:
+        return queryset
+    meta = queryset.model._meta
+    if viewer.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+        return queryset
+    return queryset.none()
+
+
 def tax_rate_list(*, viewer=None) -> QuerySet[TaxRate]:
-    return TaxRate.objects.all()
+    return _visible(TaxRate.objects.all(), viewer)
 
 
 def contact_list(*, viewer=None) -> QuerySet[Contact]:
-    return Contact.objects.all()
+    return _visible(Contact.objects.all(), viewer)
 
 
 def product_list(*, viewer=None) -> QuerySet[Product]:
-    return Product.objects.all()
+    return _visible(Product.objects.all(), viewer)
 
 
 def late_q(today=None) -> Q:
@@ -56,7 +69,7 @@ def invoice_list(*, viewer=None) -> QuerySet[Invoice]:
         Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
         "payments",
     )
-    return with_effective_status(queryset)
+    return with_effective_status(_visible(queryset, viewer))
 
 
 def invoice_status_filter(queryset: QuerySet[Invoice], status: str) -> QuerySet[Invoice]:

@@ -4,6 +4,9 @@ import smtplib
 
 from celery import shared_task
 
+from .emails import invoice_paid_email_send
+from .models import Invoice, InvoiceStatus
+
 RETRYABLE = (OSError, smtplib.SMTPException)
 
 
@@ -20,9 +23,6 @@ def send_invoice_paid_email(invoice_id: str) -> None:
 
 
 def _invoice_paid_email(invoice_id: str) -> None:
-    from .emails import invoice_paid_email_send
-    from .models import Invoice, InvoiceStatus
-
     invoice = (
         Invoice.objects.select_related("contact", "created_by")
         .filter(pk=invoice_id, status=InvoiceStatus.PAID)

@@ -163,9 +163,13 @@ def _invoice_plan(rng: random.Random, today: dt.date, contacts: int, products: i
             if rng.random() < 0.2:
                 price = Decimal(rng.randrange(15, 90))
                 lines.append(
-                    {"description": "Travel expenses", "quantity": Decimal(1), "unit_price": price,
-                     "rate": 21}
-                )  # fmt: skip
+                    {
+                        "description": "Travel expenses",
+                        "quantity": Decimal(1),
+                        "unit_price": price,
+                        "rate": 21,
+                    }
+                )
             plans.append(
                 {
                     "state": state,
@@ -192,10 +196,11 @@ def _payment_dates(rng: random.Random, start: dt.date, end: dt.date, n: int) -> 
 
 def _seed_users(result: SeedResult) -> None:
     existing = {
-        email.lower() for email in User.objects.filter(
+        email.lower()
+        for email in User.objects.filter(
             email__in=[email for _, email, _, _ in DEMO_USERS]
         ).values_list("email", flat=True)
-    }  # fmt: skip
+    }
     for role, email, name, password in DEMO_USERS:
         new = email not in existing
         if new:
@@ -229,9 +234,14 @@ def _seed_invoice(plan: dict, *, contact, products: list[Product], rates, rng, t
             free = {k: v for k, v in item.items() if k != "rate"}
             lines.append({**free, "tax_rate": rates[item["rate"]]})
     invoice = services.invoice_create(
-        contact=contact, lines=lines, issue_date=plan["issue_date"], due_date=plan["due_date"],
-        notes=plan["notes"], by=None, via=VIA,
-    )  # fmt: skip
+        contact=contact,
+        lines=lines,
+        issue_date=plan["issue_date"],
+        due_date=plan["due_date"],
+        notes=plan["notes"],
+        by=None,
+        via=VIA,
+    )
     state = plan["state"]
     if state == "draft" or (state == "cancelled" and not plan["cancel_after_finalize"]):
         if state == "cancelled":
@@ -252,9 +262,14 @@ def _seed_invoice(plan: dict, *, contact, products: list[Product], rates, rng, t
         dates = _payment_dates(rng, plan["issue_date"], end, len(amounts))
         for index, (amount, date) in enumerate(zip(amounts, dates, strict=True), start=1):
             services.payment_register(
-                invoice=invoice, amount=amount, date=date, method=plan["method"],
-                reference=f"{invoice.number} payment {index}", by=None, via=VIA,
-            )  # fmt: skip
+                invoice=invoice,
+                amount=amount,
+                date=date,
+                method=plan["method"],
+                reference=f"{invoice.number} payment {index}",
+                by=None,
+                via=VIA,
+            )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from project import devservices
 from records.management.demo import INVOICE_STATES, seed_demo
 
 
@@ -14,8 +15,6 @@ def _broker_running():
     is not up yet when `make run` seeds, so run it for the duration of the command."""
     started = False
     if settings.REDIS_EMBEDDED:
-        from project import devservices
-
         started = devservices.ensure_valkey()
     try:
         yield
