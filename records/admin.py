@@ -43,16 +43,8 @@ SERVICE_ERRORS = (ValidationError, services.Conflict, services.StaleVersion)
 class ServiceAdmin(admin.ModelAdmin):
     """Saves and deletes through services; shows the record's change history.
 
-    Subclasses call their services in `service_create`, `service_update`, `service_delete`."""
-
-    def service_create(self, request, data: dict):
-        raise NotImplementedError
-
-    def service_update(self, request, obj, fields: dict) -> None:
-        raise NotImplementedError
-
-    def service_delete(self, request, obj) -> None:
-        raise NotImplementedError
+    Each subclass calls its services in `service_create(request, data)` (returns the new
+    row), `service_update(request, obj, fields)` and `service_delete(request, obj)`."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -232,6 +224,10 @@ class PaymentInline(admin.TabularInline):
         return False
 
 
+INVOICE_TOTALS = ("subtotal", "tax_total", "total", "total_paid", "due", "breakdown")
+INVOICE_RECORD = ("created_by", "finalized_at", "paid_at", "cancelled_at", "version")
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ServiceAdmin):
     list_display = (
@@ -250,34 +246,13 @@ class InvoiceAdmin(ServiceAdmin):
     autocomplete_fields = ("contact",)
     inlines = [InvoiceLineInline, PaymentInline]
     actions = ["finalize_selected", "cancel_selected"]
-    readonly_fields = (
-        "number",
-        "shown_status",
-        "subtotal",
-        "tax_total",
-        "total",
-        "total_paid",
-        "due",
-        "breakdown",
-        "created_by",
-        "finalized_at",
-        "paid_at",
-        "cancelled_at",
-        "version",
-        "history",
-    )
+    readonly_fields = ("number", "shown_status", *INVOICE_TOTALS, *INVOICE_RECORD, "history")
     fieldsets = (
         (None, {"fields": ("number", "shown_status", "contact", "currency")}),
         ("Dates", {"fields": ("issue_date", "due_date")}),
-        (
-            "Totals",
-            {"fields": ("subtotal", "tax_total", "total", "total_paid", "due", "breakdown")},
-        ),
+        ("Totals", {"fields": INVOICE_TOTALS}),
         ("Notes", {"fields": ("notes",)}),
-        (
-            "Record",
-            {"fields": ("created_by", "finalized_at", "paid_at", "cancelled_at", "version")},
-        ),
+        ("Record", {"fields": INVOICE_RECORD}),
         ("History", {"fields": ("history",)}),
     )
 

@@ -47,7 +47,6 @@ from .invoices import (
     invoice_update,
 )
 from .lines import LINE_FIELDS, LineInput
-from .numbering import invoice_number
 from .payments import payment_register
 from .products import PRODUCT_FIELDS, product_create, product_delete, product_update
 from .sync import (
@@ -89,7 +88,6 @@ __all__ = [
     "invoice_create",
     "invoice_delete",
     "invoice_finalize",
-    "invoice_number",
     "invoice_set_accounting_state",
     "invoice_update",
     "invoices_set_accounting_state",
