@@ -1,7 +1,5 @@
 """Input serializers (one per write) and the output serializers of accounts."""
 
-from collections.abc import Mapping
-
 from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
@@ -10,35 +8,17 @@ from accounts.ages import age_on
 from accounts.models import AuthSession, User
 from accounts.roles import Role
 from accounts.selectors import user_is_administrator, user_role
+from project.api.serializers import StrictInputSerializer
 
 # Fields a user row has that no input serializer here accepts as such.
 USER_FIELD_NAMES = {field.name for field in User._meta.get_fields()} | {"role", "age", "sessions"}
 
 
-class StrictInputSerializer(serializers.Serializer):
-    """Rejects keys it does not accept instead of silently dropping them.
-
-    A known user field that is not writable here gets "This field is read-only.", any
-    other key "Unknown field.", each under its own name, next to the usual errors.
-    Serializers of other resources set `known_field_names` to their own model's fields.
-    """
+class AccountsInput(StrictInputSerializer):
+    """Input of the auth and user endpoints: a user field sent where it is not writable
+    is "read-only", any other extra key "Unknown field."."""
 
     known_field_names = USER_FIELD_NAMES
-
-    def to_internal_value(self, data):
-        extra = {}
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            for key in data.keys() - writable:
-                known = key in self.known_field_names
-                extra[key] = ["This field is read-only." if known else "Unknown field."]
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**extra, **exc.detail}) from exc
-        if extra:
-            raise serializers.ValidationError(extra)
-        return value
 
 
 # --- Output ---------------------------------------------------------------------------
@@ -141,39 +121,39 @@ TOKEN_RESPONSES = {
 # --- Input: auth --------------------------------------------------------------------
 
 
-class LoginSerializer(StrictInputSerializer):
+class LoginSerializer(AccountsInput):
     email = serializers.CharField(max_length=254, trim_whitespace=True)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     client = serializers.ChoiceField(choices=["browser", "app"], default="browser")
 
 
-class RefreshSerializer(StrictInputSerializer):
+class RefreshSerializer(AccountsInput):
     refresh_token = serializers.CharField(required=False, max_length=4096, trim_whitespace=True)
 
 
-class PasswordChangeSerializer(StrictInputSerializer):
+class PasswordChangeSerializer(AccountsInput):
     old_password = serializers.CharField(max_length=4096, trim_whitespace=False)
     new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
-class PasswordResetSerializer(StrictInputSerializer):
+class PasswordResetSerializer(AccountsInput):
     email = serializers.EmailField()
 
 
-class PasswordResetConfirmSerializer(StrictInputSerializer):
+class PasswordResetConfirmSerializer(AccountsInput):
     uid = serializers.CharField(max_length=200)
     token = serializers.CharField(max_length=200)
     new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
-class VerifyEmailSerializer(StrictInputSerializer):
+class VerifyEmailSerializer(AccountsInput):
     token = serializers.CharField(max_length=1000)
 
 
 # --- Input: users -------------------------------------------------------------------
 
 
-class ProfileUpdateSerializer(StrictInputSerializer):
+class ProfileUpdateSerializer(AccountsInput):
     """What a user may change about themselves."""
 
     name = serializers.CharField(max_length=150, allow_blank=True, required=False)
@@ -188,7 +168,7 @@ class UserUpdateSerializer(ProfileUpdateSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class UserCreateSerializer(StrictInputSerializer):
+class UserCreateSerializer(AccountsInput):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
     role = serializers.ChoiceField(choices=Role.choices)

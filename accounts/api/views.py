@@ -1,6 +1,7 @@
 """Auth and users API: each view parses input, calls one service, shapes the answer."""
 
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -15,6 +16,7 @@ from accounts.lockout import LOCKOUT_DETAIL, cool_off_seconds
 from accounts.models import AuthSession, SessionEndReason, User
 from accounts.tokens import AccessGrant
 from project.api.validation import validated_data
+from project.api.views import ServiceViewSet, service_schema
 
 from . import serializers as s
 from .authentication import BEARER_CHALLENGE, enforce_csrf
@@ -72,8 +74,6 @@ def _token_response(request, issued, *, app: bool, status_code=status.HTTP_200_O
 
 
 def request_ttl(expires_at) -> int:
-    from django.utils import timezone
-
     return max(0, round((expires_at - timezone.now()).total_seconds()))
 
 
@@ -259,14 +259,8 @@ class VerifyEmailResendView(APIView):
         return Response({"sent": sent}, status=status.HTTP_202_ACCEPTED)
 
 
-class UserViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+@service_schema(s.UserCreateSerializer, s.UserUpdateSerializer, s.UserSerializer)
+class UserViewSet(ServiceViewSet):
     """Colleagues for every role; creating, changing and deactivating for Administrators.
 
     `DELETE` deactivates: the row stays because invoices refer to it.
@@ -274,34 +268,23 @@ class UserViewSet(
 
     queryset = User.objects.all()  # the model for ModelPermissions; rows: get_queryset
     serializer_class = s.UserSerializer
+    input_serializer_class = s.UserCreateSerializer
+    update_serializer_class = s.UserUpdateSerializer
     filterset_class = UserFilter
     search_fields = ["name", "email"]
     ordering_fields = ["name", "email", "created_at"]
-    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return selectors.user_list(viewer=self.request.user)
 
-    def _present(self, user, status_code=status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=user.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+    def service_create(self, data):
+        return services.user_create(**data, by=self.request.user)
 
-    def create(self, request, *args, **kwargs):
-        data = validated_data(s.UserCreateSerializer, request)
-        user = services.user_create(**data, by=request.user)
-        return self._present(user, status.HTTP_201_CREATED)
+    def service_update(self, obj, data, version):
+        services.user_update(user=obj, by=self.request.user, **data)
 
-    def partial_update(self, request, *args, **kwargs):
-        user = self.get_object()
-        data = validated_data(s.UserUpdateSerializer, request)
-        services.user_update(user=user, by=request.user, **data)
-        return self._present(user)
-
-    def destroy(self, request, *args, **kwargs):
-        user = self.get_object()
-        services.user_deactivate(user=user, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, obj, version):
+        services.user_deactivate(user=obj, by=self.request.user)
 
     @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
     def me(self, request):

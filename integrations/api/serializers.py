@@ -7,7 +7,6 @@ answers is built from the row, whose credentials are never decrypted for it.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictInputSerializer
 from integrations.models import (
     Connection,
     ConnectionIssue,
@@ -17,6 +16,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services import API_TOKEN_MAX_LENGTH, NEEDS_PERSON, PERMANENT, RETRYABLE
+from project.api.serializers import StrictInputSerializer
 
 CONNECTION_FIELD_NAMES = frozenset(
     {f.name for f in Connection._meta.get_fields()} | {"has_credentials", "open_issues"}

@@ -1,19 +1,17 @@
 """Connections API: each view parses input, calls one service, shapes the answer."""
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, permissions, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from integrations import selectors, services
 from integrations.models import Connection, SyncRun
 from integrations.sync import push, runs
-from project.api.errors import PROBLEM_CONTENT_TYPE, problem
 from project.api.permissions import ModelPermissions
-from project.api.validation import validated_data
+from project.api.views import UUID_LOOKUP, ServiceViewSet, service_schema
 from records import selectors as records_selectors
-from records.api.views import ConflictError
 
 from . import serializers as s
 from .filters import ConnectionFilter, SyncRunFilter
@@ -31,23 +29,8 @@ class CanChangeConnection(ModelPermissions):
     perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
-@extend_schema_view(
-    create=extend_schema(
-        request=s.ConnectionCreateSerializer, responses={201: s.ConnectionSerializer}
-    ),
-    partial_update=extend_schema(
-        request=s.ConnectionUpdateSerializer, responses=s.ConnectionSerializer
-    ),
-    destroy=extend_schema(responses={204: None}),
-)
-class ConnectionViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+@service_schema(s.ConnectionCreateSerializer, s.ConnectionUpdateSerializer, s.ConnectionSerializer)
+class ConnectionViewSet(ServiceViewSet):
     """Accounting connections: Administrators manage them, Employees see them.
 
     `api_token` is write-only. `DELETE` disables the connection and erases its API
@@ -57,34 +40,23 @@ class ConnectionViewSet(
 
     queryset = Connection.objects.all()  # the model for ModelPermissions; rows: get_queryset
     serializer_class = s.ConnectionSerializer
+    input_serializer_class = s.ConnectionCreateSerializer
+    update_serializer_class = s.ConnectionUpdateSerializer
     filterset_class = ConnectionFilter
     search_fields = ["name", "administration_id"]
     ordering_fields = ["name", "created_at"]
-    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return selectors.connection_list(viewer=self.request.user)
 
-    def _present(self, connection, status_code=status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=connection.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+    def service_create(self, data):
+        return services.connection_create(**data, by=self.request.user)
 
-    def create(self, request, *args, **kwargs):
-        data = validated_data(s.ConnectionCreateSerializer, request)
-        connection = services.connection_create(**data, by=request.user)
-        return self._present(connection, status.HTTP_201_CREATED)
+    def service_update(self, obj, data, version):
+        services.connection_update(connection=obj, by=self.request.user, **data)
 
-    def partial_update(self, request, *args, **kwargs):
-        connection = self.get_object()
-        data = validated_data(s.ConnectionUpdateSerializer, request)
-        services.connection_update(connection=connection, by=request.user, **data)
-        return self._present(connection)
-
-    def destroy(self, request, *args, **kwargs):
-        connection = self.get_object()
-        services.connection_disable(connection=connection, by=request.user, erase_credentials=True)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def service_delete(self, obj, version):
+        services.connection_disable(connection=obj, by=self.request.user, erase_credentials=True)
 
     @extend_schema(
         request=None,
@@ -96,13 +68,7 @@ class ConnectionViewSet(
     @action(detail=True, methods=["post"], permission_classes=[CanRunSync])
     def sync(self, request, pk=None):
         """Pull from the accounting system now: 202 with the queued run to poll."""
-        try:
-            run = runs.sync_run_start(connection=self.get_object(), by=request.user)
-        except runs.SyncAlreadyRunning as exc:
-            body = {**problem(409, str(exc)), "run_id": str(exc.run.pk)}
-            return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
-        except runs.ConnectionNotActive as exc:
-            return Response(problem(409, str(exc)), status=409, content_type=PROBLEM_CONTENT_TYPE)
+        run = runs.sync_run_start(connection=self.get_object(), by=request.user)
         response = Response(s.SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(
             reverse("sync-runs-detail", args=[run.pk])
@@ -141,10 +107,7 @@ class InvoiceSendView(generics.GenericAPIView):
     @extend_schema(request=None, responses={202: s.OutboxItemSerializer})
     def post(self, request, *args, **kwargs):
         invoice = self.get_object()
-        try:
-            items = push.invoice_send(invoice=invoice, by=request.user)
-        except push.NotSendable as exc:
-            raise ConflictError(str(exc)) from exc
+        items = push.invoice_send(invoice=invoice, by=request.user)
         item = min(items, key=lambda i: (i.connection.name, str(i.connection_id)))
         response = Response(self.get_serializer(item).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(
@@ -163,7 +126,7 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = SyncRunFilter
     ordering_fields = ["queued_at"]
     ordering = ["-queued_at"]
-    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    lookup_value_regex = UUID_LOOKUP
 
     def get_queryset(self):
         return selectors.sync_run_list(viewer=self.request.user)

@@ -76,6 +76,7 @@ from integrations.providers.base import (
     backoff_seconds,
 )
 from integrations.sync import links
+from project.errors import Conflict
 from records import services as records_services
 from records.models import AccountingStatus, Contact, Interface, Invoice, InvoiceStatus, Payment
 
@@ -190,7 +191,7 @@ def on_payment_registered(sender, *, invoice, payment, by=None, via=None, **kwar
     dispatch(ready)
 
 
-class NotSendable(Exception):
+class NotSendable(Conflict):
     """The invoice cannot be pushed (its state, or no active connection)."""
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus, SyncTrigger
 from integrations.models.sync import ACTIVE_RUN_STATUSES
+from project.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +35,16 @@ MAX_ATTEMPTS = 12  # claims (first run, Celery retries, take-overs) before it is
 MAX_ERRORS = 200  # errors kept on one run; the count goes on in failed_count
 
 
-class SyncAlreadyRunning(Exception):
-    """A run of this connection is queued or running; `run` is that run."""
+class SyncAlreadyRunning(Conflict):
+    """A run of this connection is queued or running; `run` is that run (409, `run_id`)."""
 
     def __init__(self, run: SyncRun) -> None:
-        super().__init__(f"A sync of this connection is already {run.status} ({run.pk}).")
+        message = f"A sync of this connection is already {run.status} ({run.pk})."
+        super().__init__(message, run_id=str(run.pk))
         self.run = run
 
 
-class ConnectionNotActive(Exception):
+class ConnectionNotActive(Conflict):
     """The connection is disabled or needs attention: nothing is pulled from it."""
 
 

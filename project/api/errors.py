@@ -3,8 +3,10 @@
     {"type": "about:blank", "title": "Bad Request", "status": 400,
      "detail": "...", "errors": {"field": ["msg"]}}
 
-`exception_handler` covers everything DRF raises, and the Django `ValidationError`
-that services raise (a 400 naming each field); `project.views` gives Django's own
+`exception_handler` covers everything DRF raises, the Django `ValidationError` that
+services raise (a 400 naming each field) and the domain errors of `project.errors`
+(`Conflict` 409, `StaleVersion` 412, their `extra` facts beside `detail`, e.g. `run_id`),
+so views call services and translate nothing; `project.views` gives Django's own
 404/405/500 (URLs no view matched, crashes) the same shape for `/api/` paths.
 """
 
@@ -19,19 +21,22 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from project.errors import Conflict, DomainError, StaleVersion
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def problem(status_code: int, detail: str, errors: dict | None = None) -> dict:
-    """The error body for `status_code`."""
+def problem(status_code: int, detail: str, errors: dict | None = None, **extra) -> dict:
+    """The error body for `status_code` (`extra`: facts after the standard members)."""
     return {
         "type": "about:blank",
         "title": HTTPStatus(status_code).phrase,
         "status": status_code,
         "detail": detail,
         "errors": errors or {},
+        **extra,
     }
 
 
@@ -77,6 +82,32 @@ def _summary(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = Conflict.default_message
+    default_code = "conflict"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = StaleVersion.default_message
+    default_code = "precondition_failed"
+
+
+# Each domain error base of `project.errors`, most specific first, and its API error.
+DOMAIN_ERRORS: tuple[tuple[type[DomainError], type[exceptions.APIException]], ...] = (
+    (StaleVersion, PreconditionFailed),
+    (Conflict, ConflictError),
+)
+
+
+def _api_error(exc: DomainError) -> exceptions.APIException | None:
+    for domain_class, api_class in DOMAIN_ERRORS:
+        if isinstance(exc, domain_class):
+            return api_class(exc.message)
+    return None
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "A service Ledgerbridge depends on is unavailable; try again shortly."
@@ -87,6 +118,7 @@ class ServiceUnavailable(exceptions.APIException):
 # (with Retry-After) tells clients to come back, where a 500 would say "broken".
 BACKING_SERVICE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 RETRY_AFTER_SECONDS = 5
+_MEMBERS = frozenset(problem(400, ""))  # a domain error's `extra` never overrides these
 
 
 def exception_handler(exc, context):
@@ -95,6 +127,10 @@ def exception_handler(exc, context):
         logger.error("API: backing service unavailable: %s", type(exc).__name__)
         exc = ServiceUnavailable()
         exc.wait = RETRY_AFTER_SECONDS  # DRF sets Retry-After from `wait`
+    extra = {}
+    if isinstance(exc, DomainError) and (api_error := _api_error(exc)) is not None:
+        extra = {key: value for key, value in exc.extra.items() if key not in _MEMBERS}
+        exc = api_error
     if isinstance(exc, DjangoValidationError):  # a service's field errors: 400, not 500
         exc = exceptions.ValidationError(validation_detail(exc))
     elif isinstance(exc, Http404):
@@ -110,7 +146,7 @@ def exception_handler(exc, context):
     code = response.status_code
     if code == status.HTTP_422_UNPROCESSABLE_ENTITY:
         code = status.HTTP_400_BAD_REQUEST  # validation is always 400 here
-    body = problem(code, _summary(exc), errors)
+    body = problem(code, _summary(exc), errors, **extra)
     headers = {
         k: v for k, v in response.items() if k in {"WWW-Authenticate", "Retry-After", "Allow"}
     }

@@ -228,3 +228,31 @@ class FastOutputMixin:
             check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[name] = None if check is None else field.to_representation(attribute)
         return ret
+
+
+class StrictInputSerializer(drf_serializers.Serializer):
+    """An input serializer that rejects keys it does not accept instead of silently
+    dropping them (a 400 naming each).
+
+    A key in `known_field_names` (the resource's own fields that are not writable here)
+    gets "This field is read-only.", any other key "Unknown field.", each under its own
+    name, next to the usual errors. Each app's input serializers set `known_field_names`
+    to their resource's field names; by default every extra key is unknown.
+    """
+
+    known_field_names: frozenset[str] | set[str] = frozenset()
+
+    def to_internal_value(self, data):
+        extra = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            for key in data.keys() - writable:
+                known = key in self.known_field_names
+                extra[key] = ["This field is read-only." if known else "Unknown field."]
+        try:
+            value = super().to_internal_value(data)
+        except drf_serializers.ValidationError as exc:
+            raise drf_serializers.ValidationError({**extra, **exc.detail}) from exc
+        if extra:
+            raise drf_serializers.ValidationError(extra)
+        return value

@@ -9,8 +9,7 @@ them too. Money goes out as decimal strings. Output serializers take `FastOutput
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import StrictInputSerializer
-from project.api.serializers import FastOutputMixin
+from project.api.serializers import FastOutputMixin, StrictInputSerializer
 from records import selectors
 from records.models import (
     STATUS_CHOICES,

@@ -1,69 +1,19 @@
 """Records API: each view parses input, calls one service, answers with the fresh row."""
 
-from contextlib import contextmanager
-
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from project.api.pagination import CursorPagination
 from project.api.validation import validated_data
+from project.api.views import ServiceViewSet, service_schema
 from records import selectors, services
 from records.models import Interface
 
 from . import serializers as s
 from .filters import ContactFilter, InvoiceFilter, ProductFilter
 from .permissions import RecordPermissions
-
-UUID_RE = "[0-9a-fA-F-]{32,36}"
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description='The `version` you read (`"3"` or `3`): 412 if the row has changed since.',
-)
-
-
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The record's state does not allow this."
-    default_code = "conflict"
-
-
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record has changed since you read it (If-Match). Read it again."
-    default_code = "precondition_failed"
-
-
-@contextmanager
-def service_errors():
-    """A service's outcomes as API errors: 409 conflicts, 412 stale (field errors are
-    400s through the exception handler, as everywhere)."""
-    try:
-        yield
-    except services.Conflict as exc:
-        raise ConflictError(str(exc)) from exc
-    except services.StaleVersion as exc:
-        raise PreconditionFailed from exc
-
-
-def expected_version(request) -> int | None:
-    """The version named by `If-Match` (None without one, or for `*`)."""
-    raw = request.headers.get("If-Match")
-    if raw is None or raw.strip() == "*":
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed
-    return int(value)
 
 
 class HistoryPagination(CursorPagination):
@@ -73,69 +23,17 @@ class HistoryPagination(CursorPagination):
         return ("-created_at",)
 
 
-class RecordViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class RecordViewSet(ServiceViewSet):
     """List, create, retrieve, PATCH (If-Match), DELETE and `history/` of one resource.
 
     Subclasses name their selector, serializers and the three services.
     """
 
     permission_classes = [RecordPermissions]
-    lookup_value_regex = UUID_RE
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    input_serializer_class = None
-    update_serializer_class = None
-
-    def create_record(self, data: dict):
-        raise NotImplementedError
-
-    def update_record(self, obj, data: dict, version: int | None):
-        raise NotImplementedError
-
-    def delete_record(self, obj, version: int | None):
-        raise NotImplementedError
+    versioned = True
 
     def actor(self) -> dict:
         return {"by": self.request.user, "via": Interface.API}
-
-    def present(self, obj, status_code=status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=obj.pk)
-        response = Response(self.get_serializer(fresh).data, status=status_code)
-        response["ETag"] = f'"{fresh.version}"'
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        obj = self.get_object()
-        response = Response(self.get_serializer(obj).data)
-        response["ETag"] = f'"{obj.version}"'
-        return response
-
-    def create(self, request, *args, **kwargs):
-        data = validated_data(self.input_serializer_class, request)
-        with service_errors():
-            obj = self.create_record(data)
-        return self.present(obj, status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        obj = self.get_object()
-        version = expected_version(request)
-        data = validated_data(self.update_serializer_class, request, partial=True)
-        with service_errors():
-            self.update_record(obj, data, version)
-        return self.present(obj)
-
-    def destroy(self, request, *args, **kwargs):
-        obj = self.get_object()
-        version = expected_version(request)
-        with service_errors():
-            self.delete_record(obj, version)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         responses=s.ChangeRecordSerializer(many=True),
@@ -152,13 +50,7 @@ class RecordViewSet(
 
 def record_schema(input_serializer, update_serializer, output):
     """drf-spectacular annotations of the write methods a RecordViewSet inherits."""
-    return extend_schema_view(
-        create=extend_schema(request=input_serializer, responses={201: output}),
-        partial_update=extend_schema(
-            request=update_serializer, responses={200: output}, parameters=[IF_MATCH]
-        ),
-        destroy=extend_schema(parameters=[IF_MATCH], responses={204: None}),
-    )
+    return service_schema(input_serializer, update_serializer, output, versioned=True)
 
 
 @record_schema(s.TaxRateInputSerializer, s.TaxRateInputSerializer, s.TaxRateSerializer)
@@ -175,13 +67,13 @@ class TaxRateViewSet(RecordViewSet):
     def get_queryset(self):
         return selectors.tax_rate_list(viewer=self.request.user)
 
-    def create_record(self, data):
+    def service_create(self, data):
         return services.taxrate_create(**data, **self.actor())
 
-    def update_record(self, obj, data, version):
+    def service_update(self, obj, data, version):
         services.taxrate_update(tax_rate=obj, expected_version=version, **data, **self.actor())
 
-    def delete_record(self, obj, version):
+    def service_delete(self, obj, version):
         services.taxrate_delete(tax_rate=obj, expected_version=version, **self.actor())
 
 
@@ -201,13 +93,13 @@ class ContactViewSet(RecordViewSet):
     def get_queryset(self):
         return selectors.contact_list(viewer=self.request.user)
 
-    def create_record(self, data):
+    def service_create(self, data):
         return services.contact_create(**data, **self.actor())
 
-    def update_record(self, obj, data, version):
+    def service_update(self, obj, data, version):
         services.contact_update(contact=obj, expected_version=version, **data, **self.actor())
 
-    def delete_record(self, obj, version):
+    def service_delete(self, obj, version):
         services.contact_delete(contact=obj, expected_version=version, **self.actor())
 
 
@@ -226,13 +118,13 @@ class ProductViewSet(RecordViewSet):
     def get_queryset(self):
         return selectors.product_list(viewer=self.request.user)
 
-    def create_record(self, data):
+    def service_create(self, data):
         return services.product_create(**data, **self.actor())
 
-    def update_record(self, obj, data, version):
+    def service_update(self, obj, data, version):
         services.product_update(product=obj, expected_version=version, **data, **self.actor())
 
-    def delete_record(self, obj, version):
+    def service_delete(self, obj, version):
         services.product_delete(product=obj, expected_version=version, **self.actor())
 
 
@@ -257,13 +149,13 @@ class InvoiceViewSet(RecordViewSet):
     def get_queryset(self):
         return selectors.invoice_list(viewer=self.request.user)
 
-    def create_record(self, data):
+    def service_create(self, data):
         return services.invoice_create(**data, **self.actor())
 
-    def update_record(self, obj, data, version):
+    def service_update(self, obj, data, version):
         services.invoice_update(invoice=obj, expected_version=version, **data, **self.actor())
 
-    def delete_record(self, obj, version):
+    def service_delete(self, obj, version):
         services.invoice_delete(invoice=obj, expected_version=version, **self.actor())
 
     @extend_schema(request=None, responses={200: s.InvoiceSerializer})
@@ -272,8 +164,7 @@ class InvoiceViewSet(RecordViewSet):
         """Draft -> open with the next number of its issue year (`2026-0001`); 409 if not
         a draft, 400 without lines."""
         invoice = self.get_object()
-        with service_errors():
-            services.invoice_finalize(invoice=invoice, **self.actor())
+        services.invoice_finalize(invoice=invoice, **self.actor())
         return self.present(invoice)
 
     @extend_schema(request=None, responses={200: s.InvoiceSerializer})
@@ -282,8 +173,7 @@ class InvoiceViewSet(RecordViewSet):
         """Draft or unpaid open invoice -> cancelled; 409 when paid, cancelled or with
         payments."""
         invoice = self.get_object()
-        with service_errors():
-            services.invoice_cancel(invoice=invoice, **self.actor())
+        services.invoice_cancel(invoice=invoice, **self.actor())
         return self.present(invoice)
 
     @extend_schema(
@@ -295,6 +185,5 @@ class InvoiceViewSet(RecordViewSet):
         """Register a payment; answers with the invoice (paid when nothing is due)."""
         invoice = self.get_object()
         data = validated_data(s.PaymentInputSerializer, request)
-        with service_errors():
-            services.payment_register(invoice=invoice, **data, **self.actor())
+        services.payment_register(invoice=invoice, **data, **self.actor())
         return self.present(invoice, status.HTTP_201_CREATED)
