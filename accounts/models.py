@@ -1,12 +1,12 @@
 """Accounts: the custom user model (email login, UUID key)."""
 
-import uuid
-
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from project.models import TimestampedModel, UUIDModel
 
 
 class UserManager(BaseUserManager):
@@ -38,10 +38,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(UUIDModel, TimestampedModel, AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", max_length=254, unique=True)
     name = models.CharField(max_length=150, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -51,8 +50,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="The user can log into the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()
 
@@ -87,14 +84,13 @@ class SessionEndReason(models.TextChoices):
     ADMIN = "admin", "Revoked by an administrator"
 
 
-class AuthSession(models.Model):
+class AuthSession(UUIDModel):
     """One login: the device and address, its lifetimes, and the current access token.
 
     Tokens are never stored, only SHA-256 digests: `access_digest` names the one live
     access token in the cache, so revoking the session can delete it at once.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from . import clients, crypto
 from .models import Connection, ConnectionIssue, ConnectionStatus, IssueKind, Provider
@@ -26,7 +25,6 @@ from .providers.base import (
     RetryableError,
     UnsafeURL,
 )
-from .selectors import open_issues
 
 logger = logging.getLogger(__name__)
 
@@ -262,19 +260,13 @@ def connection_report_issue(*, connection: Connection, kind: str, message: str) 
 
 
 def _resolve_open_issues(connection: Connection, *, by) -> int:
-    return (
-        open_issues()
-        .filter(connection=connection)
-        .update(resolved_at=timezone.now(), resolved_by=by)
-    )
+    return ConnectionIssue.objects.filter(connection=connection).resolve(by=by)
 
 
 @transaction.atomic
 def connection_issue_resolve(*, issue: ConnectionIssue, by=None) -> ConnectionIssue:
     """Mark one issue resolved (the connection's status is changed separately)."""
-    ConnectionIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
-        resolved_at=timezone.now(), resolved_by=by
-    )
+    ConnectionIssue.objects.filter(pk=issue.pk).resolve(by=by)
     issue.refresh_from_db()
     return issue
 

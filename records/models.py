@@ -5,24 +5,23 @@ are plain columns) and recomputed by `records.services` on every change; nothing
 computes or validates business rules in `save()`.
 """
 
-import uuid
-
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from project.models import TimestampedModel, UUIDModel
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class RecordModel(models.Model):
-    """UUID key, timestamps and a `version` bumped by every service write (If-Match)."""
+class RecordModel(UUIDModel, TimestampedModel):
+    """UUID key, timestamps (`created_at` indexed: lists are ordered by it) and a
+    `version` bumped by every service write (If-Match)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         abstract = True
@@ -200,10 +199,9 @@ class Invoice(RecordModel):
         return self.total - self.total_paid
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(UUIDModel):
     """One line: quantity x unit price (excluding tax) at a tax rate; `amount` is computed."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(
@@ -238,10 +236,9 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Payment(models.Model):
+class Payment(UUIDModel):
     """Money received for an invoice (partial payments allowed, never more than due)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payments")
     amount = models.DecimalField(**MONEY)
     date = models.DateField()

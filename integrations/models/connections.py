@@ -1,10 +1,10 @@
 """Accounting connections and the problems on them that need a person."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from project.models import ResolvableModel, TimestampedModel, UUIDModel
 
 
 class Provider(models.TextChoices):
@@ -17,7 +17,7 @@ class ConnectionStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
-class Connection(models.Model):
+class Connection(UUIDModel, TimestampedModel):
     """One administration in an accounting system, with its (encrypted) credentials.
 
     `encrypted_credentials` holds a Fernet token of a JSON object (`{"api_token": ...}`)
@@ -25,7 +25,6 @@ class Connection(models.Model):
     decrypted on load, so the plaintext is not in the instance, its repr or any queryset.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.CharField(max_length=32, choices=Provider.choices)
     name = models.CharField(max_length=100)
     base_url = models.CharField(max_length=200, help_text="The provider's API root URL.")
@@ -41,8 +40,6 @@ class Connection(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", editable=False,
     )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -81,23 +78,17 @@ class IssueKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ConnectionIssue(models.Model):
+class ConnectionIssue(UUIDModel, ResolvableModel):
     """A problem on a connection that a person must resolve (written by the sync engine).
 
     At most one open issue per connection and kind: a repeat updates its message.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="issues")
     kind = models.CharField(max_length=32, choices=IssueKind.choices)
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
@@ -112,7 +103,3 @@ class ConnectionIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection}: {self.get_kind_display()}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None

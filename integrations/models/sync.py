@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from project.models import ResolvableModel, TimestampedModel, UUIDModel
+
 from .connections import Connection
 
 
@@ -74,7 +76,7 @@ class OutboxStatus(models.TextChoices):
 OPEN_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.IN_PROGRESS, OutboxStatus.PAUSED)
 
 
-class OutboxItem(models.Model):
+class OutboxItem(UUIDModel, TimestampedModel):
     """One push to the accounting system, written in the transaction of its cause.
 
     Items of one `group` (one finalize or send) run in `position` order: an item waits
@@ -84,7 +86,6 @@ class OutboxItem(models.Model):
     written without us learning the answer (see `integrations.sync.push`).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=24, choices=OutboxKind.choices)
     object_id = models.UUIDField(help_text="The contact, invoice or payment it pushes.")
@@ -110,8 +111,6 @@ class OutboxItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -141,12 +140,11 @@ class SyncTrigger(models.TextChoices):
     SCHEDULE = "schedule", "Scheduled"
 
 
-class SyncRun(models.Model):
+class SyncRun(UUIDModel):
     """One pull of a connection. At most one queued or running run per connection (a
     partial unique index, so it holds across workers). `heartbeat_at` moves while a
     worker works on it; a running run whose heartbeat stopped is taken up again."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(
         max_length=16, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
@@ -185,10 +183,9 @@ class SyncRun(models.Model):
         return f"{self.connection} sync {self.queued_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
-class SyncConflict(models.Model):
+class SyncConflict(UUIDModel, ResolvableModel):
     """A record changed on both sides since the last sync; neither side was overwritten."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="conflicts")
     kind = models.CharField(max_length=16, choices=RemoteKind.choices)
     local_id = models.UUIDField()
@@ -196,11 +193,6 @@ class SyncConflict(models.Model):
     local_values = models.JSONField(default=dict)
     remote_values = models.JSONField(default=dict)
     detected_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
 
     class Meta:
         ordering = ["-detected_at"]

@@ -733,7 +733,6 @@ def sync_conflict_resolve(*, conflict: SyncConflict, by=None) -> SyncConflict:
     ExternalLink.objects.filter(
         connection=conflict.connection_id, kind=conflict.kind, local_id=conflict.local_id
     ).update(remote_version=None, local_version=getattr(local, "version", None))
-    conflict.resolved_at = timezone.now()
-    conflict.resolved_by = by if getattr(by, "is_authenticated", False) else None
-    conflict.save(update_fields=["resolved_at", "resolved_by"])
+    SyncConflict.objects.filter(pk=conflict.pk).resolve(by=by)
+    conflict.refresh_from_db()
     return conflict
