@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from project.admin import ReadOnlyAdminMixin
+
 from . import services
 from .models import AuthSession, SessionEndReason, User
 from .roles import Role
@@ -48,17 +50,14 @@ class RoleListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AuthSession
     fields = ("created_at", "last_seen_at", "ip", "user_agent", "expires_at", "revoked_at")
     readonly_fields = fields
+    allow_change = True
     extra = 0
-    can_delete = False
     show_change_link = True
     ordering = ("-created_at",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)
@@ -105,7 +104,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuthSession)
-class AuthSessionAdmin(admin.ModelAdmin):
+class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Sessions are opened by logins; here they are seen, revoked or deleted."""
+
     list_display = (
         "user",
         "created_at",
@@ -123,9 +124,8 @@ class AuthSessionAdmin(admin.ModelAdmin):
     ]
     exclude = ("access_digest",)
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
+    allow_change = True  # the revoke action
+    allow_delete = True
 
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke(self, request, queryset):

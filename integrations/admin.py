@@ -12,6 +12,8 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
+from project.admin import ReadOnlyAdminMixin
+
 from . import services
 from .models import Connection, ConnectionIssue, ConnectionStatus, OutboxItem, SyncConflict, SyncRun
 from .sync import pull, runs
@@ -66,17 +68,14 @@ class ConnectionForm(forms.ModelForm):
         """Uniqueness is checked by `connection_validate` above (with a field error)."""
 
 
-class IssueInline(admin.TabularInline):
+class IssueInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConnectionIssue
     fields = ("kind", "message", "created_at", "last_seen_at", "resolved_at", "resolved_by")
     readonly_fields = fields
+    allow_change = True
     extra = 0
-    can_delete = False
     ordering = ("resolved_at", "-created_at")
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Connection)
@@ -206,7 +205,7 @@ class OpenListFilter(admin.SimpleListFilter):
 
 
 @admin.register(ConnectionIssue)
-class ConnectionIssueAdmin(admin.ModelAdmin):
+class ConnectionIssueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("connection", "kind", "message", "created_at", "last_seen_at", "resolved_at")
     list_filter = (OpenListFilter, "kind")
     list_select_related = ("connection",)
@@ -214,12 +213,7 @@ class ConnectionIssueAdmin(admin.ModelAdmin):
     readonly_fields = ("connection", "kind", "message", "created_at", "last_seen_at",
                        "resolved_at", "resolved_by")  # fmt: skip
     actions = ["resolve"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # the resolve action
 
     @admin.action(description="Mark selected issues resolved", permissions=["change"])
     def resolve(self, request, queryset):
@@ -232,7 +226,7 @@ class ConnectionIssueAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxItem)
-class OutboxItemAdmin(admin.ModelAdmin):
+class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The outbox: every push, its state and last error. Read-only but for "retry now"."""
 
     list_display = ("kind", "status", "connection", "invoice", "attempts", "next_attempt_at",
@@ -246,12 +240,7 @@ class OutboxItemAdmin(admin.ModelAdmin):
                        "outcome_unknown", "last_error", "requested_by", "created_at",
                        "updated_at", "completed_at")  # fmt: skip
     actions = ["retry_now"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # the retry action
 
     @admin.action(description="Retry selected items now", permissions=["change"])
     def retry_now(self, request, queryset):
@@ -262,7 +251,7 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Sync runs, read-only: their progress and what went wrong."""
 
     list_display = ("queued_at", "connection", "status", "trigger", "progress_bar",
@@ -276,15 +265,6 @@ class SyncRunAdmin(admin.ModelAdmin):
                        "attempts")  # fmt: skip
     exclude = ("errors", "progress_done", "progress_total")
     date_hierarchy = "queued_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="progress")
     def progress_bar(self, run):
@@ -308,7 +288,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncConflict)
-class SyncConflictAdmin(admin.ModelAdmin):
+class SyncConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Records changed on both sides: a person decides (see `pull.sync_conflict_resolve`)."""
 
     list_display = ("detected_at", "connection", "kind", "local_id", "remote_id", "resolved_at")
@@ -317,12 +297,7 @@ class SyncConflictAdmin(admin.ModelAdmin):
     readonly_fields = ("connection", "kind", "local_id", "remote_id", "local_values",
                        "remote_values", "detected_at", "resolved_at", "resolved_by")  # fmt: skip
     actions = ["resolve"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    allow_change = True  # the resolve action
 
     @admin.action(description="Resolve: take the accounting system's values at the next sync",
                   permissions=["change"])  # fmt: skip

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
+from project.admin import ReadOnlyAdminMixin
+
 from . import selectors, services
 from .models import (
     ChangeRecord,
@@ -368,22 +370,13 @@ def _lines(formset) -> list[dict]:
 
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
+class ChangeRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The history of every record, read-only."""
 
     list_display = ("created_at", "content_type", "object_id", "action", "actor", "via")
     list_filter = ("via", "action", "content_type")
     search_fields = ("object_id", "actor__email")
     list_select_related = ("content_type", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser or request.user.has_perm("records.view_invoice")

@@ -1,22 +1,14 @@
 """Thin Celery tasks of records: load by id, call one function (queued after commit)."""
 
-import smtplib
-
 from celery import shared_task
+
+from project.tasks import EMAIL_RETRYABLE, email_task
 
 from .emails import invoice_paid_email_send
 from .models import Invoice, InvoiceStatus
 
-RETRYABLE = (OSError, smtplib.SMTPException)
 
-
-@shared_task(
-    name="records.send_invoice_paid_email",
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
+@email_task("records.send_invoice_paid_email")
 def send_invoice_paid_email(invoice_id: str) -> None:
     """Tell the invoice's creator it has been paid (nothing if it is not, or no creator)."""
     _invoice_paid_email(invoice_id)
@@ -40,5 +32,5 @@ def send_invoice_paid_emails(invoice_ids: list[str]) -> None:
     for invoice_id in invoice_ids:
         try:
             _invoice_paid_email(invoice_id)
-        except RETRYABLE:
+        except EMAIL_RETRYABLE:
             send_invoice_paid_email.delay(invoice_id)

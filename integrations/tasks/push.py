@@ -6,12 +6,11 @@ Thin: each loads by id and calls one function. `push_item` retries through Celer
 does nothing for an item that is done, held by another worker or not due.
 """
 
-import smtplib
-
 from celery import shared_task
 from django.conf import settings
 
-EMAIL_RETRYABLE = (OSError, smtplib.SMTPException)
+from integrations import emails
+from project.tasks import email_task
 
 
 @shared_task(bind=True, name="integrations.push_item", max_retries=None, ignore_result=True)
@@ -32,23 +31,13 @@ def push_sweep() -> int:
     return len(push.outbox_sweep())
 
 
-@shared_task(
-    name="integrations.send_push_failed_email", autoretry_for=EMAIL_RETRYABLE,
-    retry_backoff=True, max_retries=5, ignore_result=True,
-)  # fmt: skip
+@email_task("integrations.send_push_failed_email")
 def send_push_failed_email(item_id: str) -> None:
     """Tell the person who asked for a push that it failed for good."""
-    from integrations import emails
-
     emails.push_failed_email_send(item_id=item_id)
 
 
-@shared_task(
-    name="integrations.send_connection_attention_email", autoretry_for=EMAIL_RETRYABLE,
-    retry_backoff=True, max_retries=5, ignore_result=True,
-)  # fmt: skip
+@email_task("integrations.send_connection_attention_email")
 def send_connection_attention_email(connection_id: str, issue_id: str) -> None:
     """Tell the Administrators that a connection needs attention."""
-    from integrations import emails
-
     emails.connection_attention_email_send(connection_id=connection_id, issue_id=issue_id)
