@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.db import router
 from django.db.models.signals import post_migrate
 
 
@@ -12,8 +13,7 @@ def _sync_roles_after_migrate(sender, app_config, using, **kwargs):
     with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
     if not with_models or app_config.label != with_models[-1].label:
         return
-    from django.db import router
-
+    # Not at the top: apps.py is imported before the models exist, and services use them.
     from .services import roles_sync
 
     if router.allow_migrate_model(using, apps.get_model("auth", "Group")):
@@ -25,4 +25,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
-        from .api import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        # Registers the OpenAPI auth extensions; at import time the models are not ready.
+        from .api import schema  # noqa: F401

@@ -7,7 +7,6 @@ from .models import AuthSession, User
 from .roles import Role
 
 ROLE_GROUP_NAMES = {role: role.label for role in Role}
-_ROLE_BY_GROUP_NAME = {label: role for role, label in ROLE_GROUP_NAMES.items()}
 _ROLE_PRECEDENCE = (Role.ADMINISTRATOR, Role.EMPLOYEE, Role.VIEWER)
 
 
