@@ -84,6 +84,41 @@ def test_wrong_method_is_405_with_allow(client):
     }
 
 
+def test_domain_conflict_is_409_with_its_facts_beside_detail(client):
+    response = client.post("/api/v1/test/domain/", {"kind": "conflict"}, format="json")
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "It is busy.",
+        "errors": {},
+        "run_id": "r-1",  # a fact named like a standard member ("status") is dropped
+    }
+
+
+def test_domain_conflict_without_a_message_uses_the_default(client):
+    response = client.post("/api/v1/test/domain/", {}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "The record's state does not allow this."
+
+
+def test_stale_version_is_412(client):
+    response = client.post("/api/v1/test/domain/", {"kind": "stale"}, format="json")
+
+    assert response.status_code == 412
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Precondition Failed",
+        "status": 412,
+        "detail": "The record has changed since you read it (If-Match). Read it again.",
+        "errors": {},
+    }
+
+
 def test_crash_is_json_500_without_traceback(client, settings):
     settings.DEBUG = False
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from project import urls as project_urls
+from project.errors import Conflict, StaleVersion
 
 
 class EchoInput(serializers.Serializer):
@@ -40,7 +41,24 @@ class CrashView(APIView):
         raise RuntimeError("secret internal detail")
 
 
+class BusyConflict(Conflict):
+    """A domain error with a fact for the caller, like "sync already running"."""
+
+
+class DomainErrorView(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        kind = request.data.get("kind")
+        if kind == "conflict":
+            raise BusyConflict("It is busy.", run_id="r-1", status="ignored")
+        if kind == "stale":
+            raise StaleVersion
+        raise Conflict
+
+
 urlpatterns = [
+    path("api/v1/test/domain/", DomainErrorView.as_view()),
     path("api/v1/test/echo/", EchoView.as_view()),
     path("api/v1/test/private/", PrivateView.as_view()),
     path("api/v1/test/crash/", CrashView.as_view()),
