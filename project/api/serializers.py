@@ -10,8 +10,8 @@ quantize round trip). Every other field (nested serializers, method fields, `sou
 dotted sources) goes through DRF exactly as before. The output is the same, field for
 field and in the same order (`project/tests/test_fast_output.py` compares the two).
 
-On the invoice list (50 invoices, 250 lines) this halves the time spent serializing
-(`bench/bench_records.py`).
+On the invoice list (50 invoices with their lines) it takes about a third off the
+request's CPU time at p50 (`bench/compare_output.py`; figures in bench/README.md).
 
 The plan is made once per serializer class, not per instance, when the class builds
 its fields the standard way (no `__init__`, `get_fields` or `fields` of its own: its
