@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Ids in URLs (`project.api.routers`): UUIDs, hyphenated or not.
+    "PATH_CONVERTER_OVERRIDES": {"uuid_id": {"type": "string", "format": "uuid"}},
     # Several resources have a `status` or `kind`: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "OutboxKindEnum": "integrations.models.sync.OutboxKind.choices",

@@ -1,11 +1,12 @@
 """`/api/v1/auth/...` and `/api/v1/users/...`."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from project.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("users", views.UserViewSet, basename="users")
 router.register("auth/sessions", views.SessionViewSet, basename="auth-sessions")
 

@@ -16,7 +16,7 @@ from accounts.lockout import LOCKOUT_DETAIL, cool_off_seconds
 from accounts.models import AuthSession, SessionEndReason, User
 from accounts.tokens import AccessGrant
 from project.api.validation import validated_data
-from project.api.views import UUID_LOOKUP, ServiceViewSet, service_schema
+from project.api.views import ServiceViewSet, service_schema
 
 from . import serializers as s
 from .authentication import BEARER_CHALLENGE, enforce_csrf
@@ -177,7 +177,6 @@ class SessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.G
     permission_classes = [IsAuthenticated]
     serializer_class = s.SessionSerializer
     filter_backends = []
-    lookup_value_regex = UUID_LOOKUP
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller

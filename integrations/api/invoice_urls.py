@@ -1,15 +1,15 @@
 """`/api/v1/invoices/{id}/send/`: integrations' operation on a records resource, mounted
 at the API root next to records' `invoices/` routes (records does not know it)."""
 
-from django.urls import re_path
+from django.urls import path
 
-from project.api.views import UUID_LOOKUP
+from project.api.routers import UUID_ID_CONVERTER
 
 from . import views
 
 urlpatterns = [
-    re_path(
-        rf"^invoices/(?P<pk>{UUID_LOOKUP})/send/$",
+    path(
+        f"invoices/<{UUID_ID_CONVERTER}:pk>/send/",
         views.InvoiceSendView.as_view(),
         name="invoices-send",
     ),

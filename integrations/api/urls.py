@@ -1,10 +1,10 @@
 """`/api/v1/integrations/connections/...` and `/api/v1/integrations/sync-runs/...`."""
 
-from rest_framework.routers import SimpleRouter
+from project.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("connections", views.ConnectionViewSet, basename="connections")
 router.register("sync-runs", views.SyncRunViewSet, basename="sync-runs")
 

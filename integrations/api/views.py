@@ -10,7 +10,7 @@ from integrations import selectors, services
 from integrations.models import Connection, SyncRun
 from integrations.sync import push, runs
 from project.api.permissions import ModelPermissions
-from project.api.views import UUID_LOOKUP, ServiceViewSet, service_schema
+from project.api.views import ServiceViewSet, service_schema
 from records import selectors as records_selectors
 
 from . import serializers as s
@@ -126,7 +126,6 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = SyncRunFilter
     ordering_fields = ["queued_at"]
     ordering = ["-queued_at"]
-    lookup_value_regex = UUID_LOOKUP
 
     def get_queryset(self):
         return selectors.sync_run_list(viewer=self.request.user)

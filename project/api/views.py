@@ -1,9 +1,8 @@
 """The base of the API's resource views: a view parses input, calls one service, answers
 with the fresh row.
 
-- `UUID_LOOKUP`: the one pattern of a row's id in every URL. An id it does not match is
-  Django's 404; one it matches that is not a UUID is DRF's (`get_object`): a malformed id
-  is a 404 in the error shape, the same way in every app.
+- Ids in URLs: `project.api.routers.Router` matches them with one converter (a malformed
+  id is a 404 before any view runs, the same way in every app).
 - `ServiceViewSet`: list and retrieve as DRF does them; `create`, `partial_update` and
   `destroy` validate the body with the view's input serializer and call the view's
   `service_create` / `service_update` / `service_delete`. Domain errors raised there
@@ -21,8 +20,6 @@ from rest_framework.response import Response
 from project.errors import StaleVersion
 
 from .validation import validated_data
-
-UUID_LOOKUP = "[0-9a-fA-F-]{32,36}"
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -60,7 +57,6 @@ class ServiceViewSet(
     method left out is a 405 only if `http_method_names` leaves it out too).
     """
 
-    lookup_value_regex = UUID_LOOKUP
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     input_serializer_class = None
     update_serializer_class = None

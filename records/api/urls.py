@@ -1,10 +1,10 @@
 """`/api/v1/contacts/`, `/products/`, `/tax-rates/`, `/invoices/` (and their actions)."""
 
-from rest_framework.routers import SimpleRouter
+from project.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("contacts", views.ContactViewSet, basename="contacts")
 router.register("products", views.ProductViewSet, basename="products")
 router.register("tax-rates", views.TaxRateViewSet, basename="tax-rates")
