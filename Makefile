@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 # Candidates in order; a pyenv shim can exist and still fail, so each is run, not trusted.
 PYTHON_CANDIDATES := python3.13 python3.12 python3
 ARGS ?=
+# Test processes (pytest-xdist): most tests wait on PostgreSQL, Redis, a worker or the
+# sandbox, so more processes than cores pays off; `TEST_PROCESSES=0` runs them serially.
+TEST_PROCESSES ?= 3
 
 define find_python
 for c in $(PYTHON_CANDIDATES); do \
@@ -47,9 +50,9 @@ run: venv ## Start API, admin, worker and beat (embedded default unless DATABASE
 	@exec $(PY) -m project.devservices run
 
 test: export DEBUG ?= true
-test: venv ## Run the tests (PostgreSQL/Redis when reachable, else the embedded default)
+test: venv ## Run the tests in parallel (PostgreSQL/Redis when reachable, else embedded)
 	@services=$$($(PY) -m project.devservices test-env) || exit $$?; eval "$$services"; \
-	  $(PY) -m pytest $(ARGS); status=$$?; \
+	  $(PY) -m pytest -n $(TEST_PROCESSES) $(ARGS); status=$$?; \
 	  if [ -n "$${LEDGERBRIDGE_STOP_VALKEY:-}" ]; then $(PY) -m project.devservices stop; fi; \
 	  exit $$status
 

@@ -130,16 +130,25 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Parallel test processes ---------------------------------------------------
+# pytest-xdist runs the tests in several processes and names each one in
+# PYTEST_XDIST_WORKER (gw0, gw1, ...); the Celery worker a test process starts inherits
+# the variable. Each name is a namespace of its own on the one Redis database (the
+# cache's key prefix, the Celery broker's and result backend's key prefix: queues,
+# results, control messages) and in var/ (mail folder). Empty outside parallel tests.
+TEST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+
 # --- Redis: cache, Celery broker, channel layer -----------------------------
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "valkey.sock"
 REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 REDIS_EMBEDDED = not env.str("REDIS_URL", default="")
+_cache_key_prefix = env.str("CACHE_KEY_PREFIX", default="lb")
 
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="lb"),
+        "KEY_PREFIX": f"{_cache_key_prefix}-{TEST_WORKER}" if TEST_WORKER else _cache_key_prefix,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": 2,
@@ -174,6 +183,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {}
+if TEST_WORKER:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"test-{TEST_WORKER}:"
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["global_keyprefix"] = f"test-{TEST_WORKER}:"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -223,8 +236,8 @@ _email_options = {
 if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
     # django-environ reads `filemail://var/mail` as host "var" + path "mail": rebuild it.
     _parsed = urlsplit(_email_url)
-    _mail_dir = (_parsed.netloc + _parsed.path) or str(VAR_DIR / "mail")
-    _email_options = {"file_path": str(BASE_DIR / _mail_dir)}
+    _mail_dir = BASE_DIR / ((_parsed.netloc + _parsed.path) or str(VAR_DIR / "mail"))
+    _email_options = {"file_path": str(_mail_dir / TEST_WORKER if TEST_WORKER else _mail_dir)}
 elif _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {}
 MAILERS = {

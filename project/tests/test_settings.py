@@ -193,3 +193,40 @@ def _start_worker_in(env: dict) -> subprocess.Popen:
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     return proc
+
+
+NAMESPACE = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "cache_prefix": settings.CACHES["default"]["KEY_PREFIX"],
+    "broker": settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix"),
+    "results": settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS.get("global_keyprefix"),
+    "mail": settings.MAILERS["default"]["OPTIONS"]["file_path"],
+}))
+"""
+
+
+def test_each_parallel_test_process_has_its_own_redis_namespace_and_mail_folder(tmp_path):
+    """pytest-xdist names each process in PYTEST_XDIST_WORKER; its Celery worker inherits it."""
+    env = clean_env(DEBUG="true", VAR_DIR=str(tmp_path))
+    env.pop("PYTEST_XDIST_WORKER", None)
+
+    alone = run_python(NAMESPACE, env)
+    gw3 = run_python(NAMESPACE, {**env, "PYTEST_XDIST_WORKER": "gw3"})
+
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads(alone.stdout) == {
+        "cache_prefix": "lb",
+        "broker": None,
+        "results": None,
+        "mail": str(tmp_path / "mail"),
+    }
+    assert gw3.returncode == 0, gw3.stderr
+    assert json.loads(gw3.stdout) == {
+        "cache_prefix": "lb-gw3",
+        "broker": "test-gw3:",
+        "results": "test-gw3:",
+        "mail": str(tmp_path / "mail" / "gw3"),
+    }
