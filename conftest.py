@@ -1,93 +1,32 @@
-"""Shared pytest fixtures: a real Celery worker process on the configured broker."""
+"""Shared pytest fixtures: users and API clients per role, a real Celery worker process.
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
+Under pytest-xdist every test process has its own test database (pytest-django adds the
+worker's name to it), its own namespace on the shared Redis database and its own mail
+folder (project/settings.py, "Parallel test processes"), and starts its own Celery
+worker on that namespace and database (`celery_worker_process`).
+"""
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
 
-BASE_DIR = Path(__file__).resolve().parent
-
-
-def database_url_for(settings_dict: dict) -> str:
-    """A DATABASE_URL naming the database the tests are using (the test database)."""
-    engine = settings_dict["ENGINE"]
-    name = settings_dict["NAME"]
-    if engine.endswith("sqlite3"):
-        return f"sqlite:///{name}"
-    user = settings_dict.get("USER") or ""
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{name}"
-
-
-def worker_env(database_url: str, **overrides: str) -> dict:
-    """The environment of a test worker: the test database and the sandbox on loopback
-    allowed (the worker reads its settings from the environment, not from the tests)."""
-    return dict(
-        os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1",
-        INTEGRATIONS_ALLOW_LOCAL_URLS="true", **overrides,
-    )  # fmt: skip
-
-
-def worker_mail_to(address: str) -> list[str]:
-    """The messages test workers sent to `address` (raw text). The worker writes mail with
-    the configured file backend; the test process itself has Django's in-memory one."""
-    from project import settings as project_settings
-
-    mail_dir = Path(project_settings.MAILERS["default"]["OPTIONS"]["file_path"])
-    if not mail_dir.exists():
-        return []
-    messages = []
-    for path in sorted(mail_dir.glob("*.log")):
-        for message in path.read_text(errors="replace").split("-" * 79):
-            if any(line == f"To: {address}" for line in message.splitlines()):
-                messages.append(message)
-    return messages
-
-
-def start_worker(env: dict, *, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
-    """Start `celery worker` as a separate process and wait until it answers a ping."""
-    from project.celery import app
-
-    log = open(BASE_DIR / "var" / f"test-worker-{os.getpid()}.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", *extra_args],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log.name}")
-        if app.control.ping(timeout=0.5):
-            return proc
-    proc.kill()
-    raise RuntimeError(f"celery worker did not answer within 60s; see {log.name}")
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+from accounts.tests.factories import UserFactory
+from accounts.tokens import ACCESS_KEY_PREFIX
+from project.celery import app
+from tests.support.auth import api_client_for
+from tests.support.workers import database_url_for, start_worker, stop_process, worker_env
 
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real worker process sharing the test database, broker and cache."""
-    from django.db import connection
-
+    """A real worker process sharing this test process's database, broker and cache."""
     with django_db_blocker.unblock():
         url = database_url_for(connection.settings_dict)
-    env = worker_env(url)
-    proc = start_worker(env)
+    if django_settings.TEST_WORKER:
+        app.control.purge()  # what an earlier run left in this namespace's queue
+    proc = start_worker(worker_env(url))
     yield proc
     stop_process(proc)
 
@@ -96,25 +35,18 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 @pytest.fixture
 def make_user(db):
     """`make_user(role="employee", **fields)` -> a saved user with that role."""
-    from accounts.testing import make_user as _make_user
-
-    return _make_user
+    return UserFactory
 
 
 @pytest.fixture
 def role_client(db):
     """`role_client("viewer")` -> an APIClient with a Bearer token of a new user with that
     role (`client.user`); `role_client(None)` -> an anonymous client."""
-    from rest_framework.test import APIClient
-
-    from accounts.testing import api_client_for
 
     def _client(role, **user_fields):
         if role in (None, "anonymous"):
             return APIClient()
-        from accounts.testing import make_user as _make_user
-
-        return api_client_for(_make_user(role=role, **user_fields))
+        return api_client_for(UserFactory(role=role, **user_fields))
 
     return _client
 
@@ -127,10 +59,8 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _delete_access_tokens():
-    """Remove the access tokens a test stored (never `cache.clear()`: the queue lives there)."""
+    """Remove the access tokens a test stored (never `cache.clear()`: the queue lives there).
+    The pattern is under this test process's cache key prefix, so under pytest-xdist it
+    never touches another process's tokens."""
     yield
-    from django.core.cache import cache
-
-    from accounts.tokens import ACCESS_KEY_PREFIX
-
     cache.delete_pattern(f"{ACCESS_KEY_PREFIX}*")

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.ages import age_on, birth_date_range
-from accounts.testing import api_client_for, make_user
+from accounts.tests.factories import UserFactory
+from tests.support.auth import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +39,8 @@ def people():
         "b-mar01@example.com": date(2001, 3, 1),
     }
     for email, born in births.items():
-        make_user(email=email, date_of_birth=born)
-    make_user(email="b-unknown@example.com", date_of_birth=None)
+        UserFactory(email=email, date_of_birth=born)
+    UserFactory(email="b-unknown@example.com", date_of_birth=None)
 
 
 def test_age_is_exact_around_a_birthday(people):

@@ -9,9 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, RefreshToken, SessionEndReason
-from accounts.testing import DEFAULT_PASSWORD, api_client_for
-
-from .conftest import app_login, bearer
+from accounts.tests.factories import DEFAULT_PASSWORD
+from tests.support.auth import api_client_for, app_login, bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, RefreshToken, SessionEndReason
-from accounts.testing import login, make_user
+from accounts.tests.factories import UserFactory
+from tests.support.auth import login
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_refreshes_give_exactly_one_success():
-    user = make_user(role="viewer")
+    user = UserFactory(role="viewer")
     tokens = login(user)
     barrier = threading.Barrier(2)
     statuses = []

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession
-from accounts.testing import DEFAULT_PASSWORD
+from accounts.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

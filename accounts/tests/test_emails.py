@@ -13,8 +13,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, User
-from accounts.testing import api_client_for, login, make_user
+from accounts.tests.factories import UserFactory
 from project import settings as project_settings
+from tests.support.auth import api_client_for, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +51,7 @@ def link_params(message) -> dict[str, str]:
 
 
 def test_password_reset_email_and_confirm(celery_worker_process):
-    user = make_user(role="viewer", email=f"reset-{time.time_ns()}@example.com")
+    user = UserFactory(role="viewer", email=f"reset-{time.time_ns()}@example.com")
     session = login(user).session
     anon = APIClient()
 

@@ -7,7 +7,7 @@ call, refresh rotation, reuse of a spent refresh token revoking the session.
 import httpx
 import pytest
 
-from accounts.testing import DEFAULT_PASSWORD, make_user
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ def unauthorized(detail: str) -> dict:
 
 @pytest.fixture
 def person():
-    return make_user(role="employee", email="flow@example.com", name="Flo W")
+    return UserFactory(role="employee", email="flow@example.com", name="Flo W")
 
 
 def test_browser_flow_with_cookies_and_csrf(live_server, person):

@@ -6,9 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.testing import make_user
-
-from .conftest import app_login
+from accounts.tests.factories import UserFactory
+from tests.support.auth import app_login
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +53,7 @@ def test_account_lockout_follows_the_account_across_addresses(anon, user):
 
 
 def test_address_lockout_covers_every_account_from_it(anon, user):
-    other = make_user(role="viewer")
+    other = UserFactory(role="viewer")
     for n in range(LIMIT):
         response = app_login(anon, f"guess{n}@example.com", "wrong", REMOTE_ADDR="192.0.2.7")
         assert response.status_code == 401

@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from accounts.testing import login, make_user
+from accounts.tests.factories import UserFactory
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_arbitrary_credentials_never_give_a_500(authorization, cookies, request)
     junk=st.text(min_size=1, max_size=20).filter(str.strip),
 )
 def test_mangled_real_tokens_are_refused(mutation, junk):
-    tokens = login(make_user(role="viewer"))
+    tokens = login(UserFactory(role="viewer"))
     token = tokens.access_token
     mangled = {
         "prefix": junk + token,

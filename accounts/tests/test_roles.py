@@ -11,7 +11,8 @@ from django.core.management import call_command
 from accounts.roles import ROLE_PERMISSIONS, Role
 from accounts.selectors import user_role
 from accounts.services import roles_sync, user_set_role
-from accounts.testing import login, make_user
+from accounts.tests.factories import UserFactory
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -70,9 +71,9 @@ def test_missing_permissions_are_skipped_then_assigned_once_they_exist(caplog):
 
 
 def test_one_role_per_user_and_superusers_are_administrators():
-    user = make_user(role="viewer")
+    user = UserFactory(role="viewer")
     user_set_role(user=user, role="employee")
-    superuser = make_user(role=None, superuser=True)
+    superuser = UserFactory(role=None, superuser=True)
 
     assert list(user.groups.values_list("name", flat=True)) == ["Employee"]
     assert user_role(user) == Role.EMPLOYEE
@@ -81,7 +82,7 @@ def test_one_role_per_user_and_superusers_are_administrators():
 
 
 def test_permissions_come_only_from_the_group():
-    viewer = make_user(role="viewer")
+    viewer = UserFactory(role="viewer")
     viewer.user_permissions.add(Permission.objects.get(codename="add_user"))
     viewer = type(viewer).objects.get(pk=viewer.pk)
 
@@ -90,7 +91,7 @@ def test_permissions_come_only_from_the_group():
 
 
 def test_role_change_ends_sessions_but_setting_the_same_role_does_not():
-    user = make_user(role="viewer")
+    user = UserFactory(role="viewer")
     session = login(user).session
 
     user_set_role(user=user, role="viewer")

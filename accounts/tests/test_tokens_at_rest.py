@@ -6,8 +6,7 @@ from django.urls import reverse
 from django_redis import get_redis_connection
 
 from accounts.tokens import token_digest
-
-from .conftest import app_login
+from tests.support.auth import app_login
 
 pytestmark = pytest.mark.django_db
 

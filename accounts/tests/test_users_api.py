@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.testing import api_client_for, make_user
+from accounts.tests.factories import UserFactory
+from tests.support.auth import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +48,8 @@ def test_administrators_see_sensitive_fields_and_sessions(user):
 def test_list_query_count_does_not_grow_with_users(django_assert_num_queries):
     viewer = api_client_for(role="viewer")
     for role in ("viewer", "employee", "administrator"):
-        make_user(role=role)
-    make_user(role=None, superuser=True)
+        UserFactory(role=role)
+    UserFactory(role=None, superuser=True)
 
     # user (auth) + permissions + page + groups prefetch
     with django_assert_num_queries(4):
@@ -125,7 +126,7 @@ def test_me_read_only_fields_are_400_and_change_nothing(user, payload, errors):
 
 
 def test_me_email_must_be_free(user):
-    other = make_user(email="taken@example.com")
+    other = UserFactory(email="taken@example.com")
     client = api_client_for(user)
 
     response = client.patch(ME, {"email": "TAKEN@example.com"}, format="json")
@@ -226,10 +227,10 @@ def test_admin_cannot_deactivate_themselves():
 
 def test_list_filters_search_and_ordering():
     # A fixed name: a random one could sort before "Alma" and make the ordering check flaky.
-    viewer = api_client_for(make_user(role="viewer", name="Zed Viewer"))
-    make_user(role="employee", name="Alma Employee", email="alma@example.com", is_verified=False)
-    make_user(role=None, name="Root", email="root@example.com", superuser=True)
-    make_user(role="administrator", name="Bob Admin", email="bob@example.com")
+    viewer = api_client_for(UserFactory(role="viewer", name="Zed Viewer"))
+    UserFactory(role="employee", name="Alma Employee", email="alma@example.com", is_verified=False)
+    UserFactory(role=None, name="Root", email="root@example.com", superuser=True)
+    UserFactory(role="administrator", name="Bob Admin", email="bob@example.com")
 
     def emails(query):
         response = viewer.get(LIST + query)

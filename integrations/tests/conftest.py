@@ -8,15 +8,17 @@ real clock, rate limit off) for each test, served by one server per test session
         sandbox.control.fault("error", method="GET", path="*/contacts", status=503)
         assert sandbox.control.calls() == [("GET", "/api/v2/.../contacts.json", 503)]
 
-Other apps' tests (the sync engine) import it with
-`from integrations.tests.conftest import sandbox, sandbox_server  # noqa: F401`.
+`connection` is an active connection to that sandbox, its shared request budget emptied.
 """
 
 from dataclasses import dataclass
 
 import pytest
 
+from integrations.providers.budget import RequestBudget, connection_key
 from integrations.sandbox import SandboxControl, SandboxServer
+
+from .factories import ConnectionFactory
 
 SANDBOX_TOKEN = "sandbox-test-token-7f3a"
 
@@ -59,3 +61,17 @@ def sandbox(sandbox_server, settings):
         token=SANDBOX_TOKEN,
     )
     control.close()
+
+
+@pytest.fixture
+def connection(sandbox):
+    """An active connection to the sandbox, its shared request budget emptied."""
+    connection = ConnectionFactory(
+        base_url=sandbox.api_url,
+        administration_id=sandbox.administration_id,
+        api_token=sandbox.token,
+    )
+    budget = RequestBudget(connection_key(connection.base_url, connection.administration_id))
+    budget.clear()
+    yield connection
+    budget.clear()

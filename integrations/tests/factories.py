@@ -1,11 +1,21 @@
-"""Connections for tests, made through the services (so credentials are encrypted)."""
+"""factory_boy factories for integrations: connections made through the services (so
+credentials are encrypted)."""
 
+import factory
+from factory.django import DjangoModelFactory
+
+from integrations.models import Connection
 from integrations.services import connection_create
 
-_counter = iter(range(1, 10**9))
 
+class ConnectionFactory(DjangoModelFactory):
+    class Meta:
+        model = Connection
 
-def make_connection(*, api_token: str = "factory-token-0001", **fields):
-    fields.setdefault("name", f"Moneybird {next(_counter)}")
-    fields.setdefault("administration_id", str(900000 + next(_counter)))
-    return connection_create(api_token=api_token, **fields)
+    name = factory.Sequence(lambda n: f"Moneybird {n + 1}")
+    administration_id = factory.Sequence(lambda n: str(900001 + n))
+    api_token = "factory-token-0001"
+
+    @classmethod
+    def _create(cls, model_class, **fields):
+        return connection_create(**fields)

@@ -1,32 +1,13 @@
-"""Helpers of the pull and sync-run tests: a connection to the sandbox, waiting for runs.
+"""Helpers of the pull and sync-run tests: waiting for runs, the requests the sandbox got.
 
-Test modules take the fixture with `from .pulling import connection_fixture  # noqa: F401`.
-"""
+The `connection` fixture (an active connection to the sandbox) is in conftest.py."""
 
 import time
 
-import pytest
-
 from integrations.models import SyncRun, SyncRunStatus
-from integrations.providers.budget import RequestBudget, connection_key
 from integrations.sync import runs
 
-from .factories import make_connection
-
 FINISHED = (SyncRunStatus.SUCCEEDED, SyncRunStatus.PARTIAL, SyncRunStatus.FAILED)
-
-
-@pytest.fixture(name="connection")
-def connection_fixture(sandbox):
-    """An active connection to the sandbox, its shared request budget emptied."""
-    connection = make_connection(
-        base_url=sandbox.api_url, administration_id=sandbox.administration_id,
-        api_token=sandbox.token,
-    )  # fmt: skip
-    budget = RequestBudget(connection_key(connection.base_url, connection.administration_id))
-    budget.clear()
-    yield connection
-    budget.clear()
 
 
 def wait_for_run(run, *, timeout: float = 30.0, until=FINISHED) -> SyncRun:

@@ -8,7 +8,7 @@ from integrations import services
 from integrations.models import Connection, ConnectionIssue, IssueKind
 from integrations.selectors import connection_credentials
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_an_unsafe_url_is_a_form_error(browser):
 
 
 def test_change_without_a_token_keeps_it_and_with_one_replaces_it(browser):
-    connection = make_connection(api_token=TOKEN, administration_id="4242")
+    connection = ConnectionFactory(api_token=TOKEN, administration_id="4242")
     base = form(status="active", base_url="https://moneybird.com/api/v2")
     del base["provider"]
 
@@ -74,7 +74,7 @@ def test_change_without_a_token_keeps_it_and_with_one_replaces_it(browser):
 
 
 def test_issues_are_listed_and_can_be_resolved(browser):
-    connection = make_connection()
+    connection = ConnectionFactory()
     issue = services.connection_report_issue(
         connection=connection, kind=IssueKind.AUTHENTICATION, message="Token is invalid"
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from integrations.models import Connection, ConnectionIssue, ConnectionStatus
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def connect(sandbox):
         fields.setdefault("base_url", sandbox.api_url)
         fields.setdefault("administration_id", sandbox.administration_id)
         fields.setdefault("api_token", sandbox.token)
-        return make_connection(**fields)
+        return ConnectionFactory(**fields)
 
     return connect
 

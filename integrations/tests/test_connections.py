@@ -10,7 +10,7 @@ from integrations.models import Connection, ConnectionIssue, ConnectionStatus, I
 from integrations.providers.moneybird import PRODUCTION_URL
 from integrations.selectors import connection_credentials
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_loopback_urls_are_allowed_only_with_the_setting(admin, settings):
 
 
 def test_patching_base_url_is_checked_by_the_policy_too(admin):
-    connection = make_connection()
+    connection = ConnectionFactory()
 
     response = admin.patch(detail(connection), {"base_url": "https://evil.example"}, format="json")
 
@@ -152,7 +152,7 @@ def test_administration_id_must_be_numeric_in_the_service(admin):
 
 
 def test_one_connection_per_administration(admin):
-    make_connection(administration_id="123456789")
+    ConnectionFactory(administration_id="123456789")
 
     response = admin.post(LIST, body(), format="json")
 
@@ -164,7 +164,7 @@ def test_one_connection_per_administration(admin):
 
 
 def test_patch_changes_fields_and_replaces_the_token(admin):
-    connection = make_connection(api_token=TOKEN)
+    connection = ConnectionFactory(api_token=TOKEN)
     before = Connection.objects.get(pk=connection.pk).encrypted_credentials
 
     response = admin.patch(
@@ -181,7 +181,7 @@ def test_patch_changes_fields_and_replaces_the_token(admin):
 
 
 def test_patch_refuses_read_only_fields(admin):
-    connection = make_connection()
+    connection = ConnectionFactory()
 
     response = admin.patch(
         detail(connection), {"last_pulled_at": "2026-01-01T00:00:00Z", "provider": "x"},
@@ -196,7 +196,7 @@ def test_patch_refuses_read_only_fields(admin):
 
 
 def test_disable_and_reactivate_through_status(admin):
-    connection = make_connection()
+    connection = ConnectionFactory()
 
     disabled = admin.patch(detail(connection), {"status": "disabled"}, format="json")
     active = admin.patch(detail(connection), {"status": "active"}, format="json")
@@ -209,7 +209,7 @@ def test_disable_and_reactivate_through_status(admin):
 
 
 def test_delete_disables_and_erases_the_token(admin):
-    connection = make_connection(api_token=TOKEN)
+    connection = ConnectionFactory(api_token=TOKEN)
 
     response = admin.delete(detail(connection))
 
@@ -222,7 +222,7 @@ def test_delete_disables_and_erases_the_token(admin):
 
 
 def test_reactivating_an_erased_connection_needs_a_new_token(admin):
-    connection = make_connection(api_token=TOKEN)
+    connection = ConnectionFactory(api_token=TOKEN)
     admin.delete(detail(connection))
 
     refused = admin.patch(detail(connection), {"status": "active"}, format="json")
@@ -240,7 +240,7 @@ def test_reactivating_an_erased_connection_needs_a_new_token(admin):
 
 
 def test_the_administration_cannot_change_after_a_sync(admin):
-    connection = make_connection(administration_id="111")
+    connection = ConnectionFactory(administration_id="111")
     Connection.objects.filter(pk=connection.pk).update(last_pulled_at="2026-01-01T00:00:00Z")
 
     response = admin.patch(detail(connection), {"administration_id": "222"}, format="json")
@@ -259,7 +259,7 @@ def test_unknown_id_is_404_in_the_error_shape(admin):
 
 # --- issues ---------------------------------------------------------------------------------
 def test_an_issue_marks_the_connection_and_shows_in_the_api(admin):
-    connection = make_connection()
+    connection = ConnectionFactory()
 
     first = services.connection_report_issue(
         connection=connection, kind=IssueKind.AUTHENTICATION, message="Token is invalid"
@@ -278,7 +278,7 @@ def test_an_issue_marks_the_connection_and_shows_in_the_api(admin):
 
 
 def test_an_issue_leaves_a_disabled_connection_disabled():
-    connection = make_connection()
+    connection = ConnectionFactory()
     services.connection_disable(connection=connection)
 
     services.connection_report_issue(connection=connection, kind=IssueKind.OTHER, message="x")
@@ -287,7 +287,7 @@ def test_an_issue_leaves_a_disabled_connection_disabled():
 
 
 def test_reactivating_resolves_the_open_issues(admin):
-    connection = make_connection()
+    connection = ConnectionFactory()
     issue = services.connection_report_issue(
         connection=connection, kind=IssueKind.PLAN_LIMIT, message="Plan limit reached"
     )
@@ -307,7 +307,7 @@ def test_reactivating_resolves_the_open_issues(admin):
 # --- list ------------------------------------------------------------------------------------
 def test_list_is_paginated_filtered_and_has_no_n_plus_one(admin, django_assert_max_num_queries):
     for word in ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"):
-        connection = make_connection(name=f"Books {word}")
+        connection = ConnectionFactory(name=f"Books {word}")
         services.connection_report_issue(connection=connection, kind=IssueKind.OTHER, message="x")
     services.connection_disable(connection=Connection.objects.get(name="Books Alpha"))
 

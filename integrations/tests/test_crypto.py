@@ -9,7 +9,7 @@ from integrations import crypto
 from integrations.models import Connection
 from integrations.selectors import connection_credentials
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_roundtrip_and_ciphertext_is_not_the_plaintext(settings):
 
 def test_the_database_column_holds_no_plaintext_token(settings):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
-    created = make_connection(api_token=TOKEN)
+    created = ConnectionFactory(api_token=TOKEN)
 
     rows = raw_rows()
 
@@ -77,7 +77,7 @@ def test_no_configured_key_opens_it_raises_without_secrets(settings):
 
 def test_the_credentials_are_not_in_the_repr_of_anything(settings):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
-    created = make_connection(api_token=TOKEN)
+    created = ConnectionFactory(api_token=TOKEN)
 
     texts = [repr(created), str(created), repr(connection_credentials(created)),
              repr(Connection.objects.all()), repr(created.__dict__)]  # fmt: skip
@@ -87,9 +87,9 @@ def test_the_credentials_are_not_in_the_repr_of_anything(settings):
 
 def test_rotation_re_encrypts_with_the_first_key_and_is_idempotent(settings, capsys):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
-    first = make_connection(api_token="token-one-aaaa")
-    second = make_connection(api_token="token-two-bbbb")
-    erased = make_connection(api_token="token-three-cc")
+    first = ConnectionFactory(api_token="token-one-aaaa")
+    second = ConnectionFactory(api_token="token-two-bbbb")
+    erased = ConnectionFactory(api_token="token-three-cc")
     Connection.objects.filter(pk=erased.pk).update(encrypted_credentials="")
     before = dict(Connection.objects.values_list("pk", "encrypted_credentials"))
 
@@ -117,10 +117,10 @@ def test_rotation_re_encrypts_with_the_first_key_and_is_idempotent(settings, cap
 
 def test_rotation_reports_rows_no_key_opens_and_leaves_them(settings, capsys):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
-    lost = make_connection(api_token=TOKEN)
+    lost = ConnectionFactory(api_token=TOKEN)
     stored = Connection.objects.get(pk=lost.pk).encrypted_credentials
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B]
-    kept = make_connection(api_token="token-under-b")
+    kept = ConnectionFactory(api_token="token-under-b")
 
     with pytest.raises(CommandError) as error:
         call_command("rotate_encryption_keys")

@@ -7,9 +7,9 @@ import pytest
 
 from integrations.models import ExternalLink, RemoteKind, SyncRunStatus
 from records.models import ChangeRecord, Contact, Interface, Product
-from records.testing import make_contact, tax_rate
+from records.tests.factories import ContactFactory, TaxRateFactory
 
-from .pulling import api_calls, connection_fixture, sync  # noqa: F401
+from .pulling import api_calls, sync
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -35,8 +35,8 @@ def test_new_changed_and_deleted_records_arrive_and_a_quiet_sync_writes_nothing(
     sandbox, connection
 ):
     for percentage in (21, 9, 0):
-        tax_rate(percentage)
-    known = make_contact(company_name="Old name B.V.", customer_number="2")  # Parkietje, by key
+        TaxRateFactory(percentage=percentage)
+    known = ContactFactory(company_name="Old name B.V.", customer_number="2")  # Parkietje, by key
     sandbox.control.clear_requests()
 
     first = sync(connection)
@@ -140,7 +140,7 @@ def test_batches_are_written_in_bulk_whatever_their_size(
     from integrations.sync import pull, runs
 
     for percentage in (21, 9, 0):
-        tax_rate(percentage)
+        TaxRateFactory(percentage=percentage)
     sandbox.control.seed(contacts=497)
     run = runs.sync_run_create(connection=connection)
 
@@ -167,7 +167,7 @@ def test_invoice_batches_with_payments_are_written_in_bulk(
 
     sandbox.control.seed(sales_invoices=300)
     admin = sandbox.server.store.administrations[sandbox.administration_id]
-    contact = make_contact(company_name="Invoices B.V.", customer_number="INV-1")
+    contact = ContactFactory(company_name="Invoices B.V.", customer_number="INV-1")
     today, now = dt.date.today(), timezone.now()
     invoices, invoice_links = [], []
     for n, (remote_id, record) in enumerate(admin.invoices.items()):

@@ -13,9 +13,9 @@ from integrations.sync.links import link_set
 from integrations.sync.pull import sync_conflict_resolve
 from records import services as records
 from records.models import ChangeAction, ChangeRecord, Contact, Interface, InvoiceStatus
-from records.testing import line, make_invoice, tax_rate
+from records.tests.factories import InvoiceFactory, LineFactory, TaxRateFactory
 
-from .pulling import api_calls, connection_fixture, sync  # noqa: F401
+from .pulling import api_calls, sync
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -70,8 +70,8 @@ def test_a_contact_changed_on_both_sides_is_a_conflict_and_neither_side_is_overw
 
 
 def test_a_payment_registered_in_moneybird_pays_the_invoice_here(sandbox, connection):
-    rate = tax_rate(21)
-    invoice = make_invoice(lines=[line("100.00", rate=21)], finalize=True)
+    rate = TaxRateFactory(percentage=21)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=21)], finalize=True)
     assert (invoice.status, invoice.total) == (InvoiceStatus.OPEN, Decimal("121.00"))
     # The invoice as the push left it: created and sent in Moneybird, both linked.
     with MoneybirdClient(

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection as db
 
-from conftest import database_url_for, start_worker, stop_process, worker_env
 from integrations.models import ExternalLink, RemoteKind, SyncRun, SyncRunStatus
 from integrations.sync import runs
 from integrations.tasks.pull import sync_run_execute
 from records.models import Contact
-from records.testing import tax_rate
+from records.tests.factories import TaxRateFactory
+from tests.support.workers import database_url_for, start_worker, stop_process, worker_env
 
-from .pulling import connection_fixture, wait_for_run  # noqa: F401
+from .pulling import wait_for_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ def test_a_run_whose_worker_was_killed_is_taken_over_and_completes(
     sandbox, connection, celery_worker_process
 ):
     for percentage in (21, 9, 0):
-        tax_rate(percentage)  # linked by percentage, not created
+        TaxRateFactory(percentage=percentage)  # linked by percentage, not created
     sandbox.control.seed(contacts=300)  # + the 3 demo contacts: 4 fetches of up to 100
     sandbox.control.fault(
         "slow", method="POST", path="*/contacts/synchronization", delay=1.0, times=10

@@ -17,9 +17,9 @@ from integrations.models import ConnectionStatus, OutboxItem, OutboxKind, Outbox
 from integrations.sync import push
 from records import services as records_services
 from records.models import AccountingStatus, ChangeRecord, Interface
-from records.testing import make_invoice
+from records.tests.factories import InvoiceFactory
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,12 @@ def send_url(invoice) -> str:
 def test_finalizing_writes_one_group_per_active_connection_in_order(
     make_user, django_capture_on_commit_callbacks
 ):
-    active = make_connection()
-    disabled = make_connection()
+    active = ConnectionFactory()
+    disabled = ConnectionFactory()
     services.connection_disable(connection=disabled)
     user = make_user(role="employee")
     with django_capture_on_commit_callbacks() as callbacks:
-        invoice = make_invoice(by=user, finalize=True)
+        invoice = InvoiceFactory(by=user, finalize=True)
     items = list(OutboxItem.objects.filter(invoice=invoice).order_by("position"))
     assert [(i.connection_id, i.kind, i.position, i.status) for i in items] == [
         (active.pk, OutboxKind.ENSURE_CONTACT, 0, OutboxStatus.PENDING),
@@ -52,17 +52,17 @@ def test_finalizing_writes_one_group_per_active_connection_in_order(
 
 
 def test_a_finalize_that_fails_leaves_no_outbox():
-    make_connection()
-    invoice = make_invoice(lines=[])
+    ConnectionFactory()
+    invoice = InvoiceFactory(lines=[])
     with pytest.raises(ValidationError):  # no lines
         records_services.invoice_finalize(invoice=invoice, by=None, via=Interface.API)
     assert not OutboxItem.objects.exists()
 
 
 def test_send_answers_202_with_the_push_and_is_idempotent(role_client):
-    invoice = make_invoice(finalize=True)  # no connection yet: nothing written
+    invoice = InvoiceFactory(finalize=True)  # no connection yet: nothing written
     assert not OutboxItem.objects.exists()
-    connection = make_connection()
+    connection = ConnectionFactory()
     client = role_client("employee")
 
     first = client.post(send_url(invoice))
@@ -85,8 +85,8 @@ def test_send_answers_202_with_the_push_and_is_idempotent(role_client):
 
 @pytest.mark.parametrize("state", ["draft", "cancelled"])
 def test_only_open_invoices_can_be_sent(role_client, state):
-    make_connection()
-    invoice = make_invoice()
+    ConnectionFactory()
+    invoice = InvoiceFactory()
     if state == "cancelled":
         records_services.invoice_cancel(invoice=invoice, by=None, via=Interface.API)
     response = role_client("employee").post(send_url(invoice))
@@ -98,8 +98,8 @@ def test_only_open_invoices_can_be_sent(role_client, state):
 
 
 def test_sending_without_an_active_connection_is_a_conflict(role_client):
-    invoice = make_invoice(finalize=True)
-    services.connection_disable(connection=make_connection())
+    invoice = InvoiceFactory(finalize=True)
+    services.connection_disable(connection=ConnectionFactory())
     response = role_client("administrator").post(send_url(invoice))
     assert response.status_code == 409
     assert response.json()["detail"] == "There is no active accounting connection to send it to."
@@ -113,7 +113,7 @@ def test_send_of_an_unknown_invoice_is_404(role_client):
 
 
 def test_the_invoice_body_shows_its_accounting_state_without_a_new_version(role_client):
-    invoice = make_invoice(finalize=True)
+    invoice = InvoiceFactory(finalize=True)
     client = role_client("viewer")
     url = reverse("invoices-detail", args=[invoice.pk])
     assert client.get(url).json()["accounting"] == {
@@ -135,10 +135,10 @@ def test_the_invoice_body_shows_its_accounting_state_without_a_new_version(role_
 
 
 def test_the_sweep_takes_due_and_abandoned_items_in_group_order():
-    make_connection()
+    ConnectionFactory()
     now = timezone.now()
-    first = make_invoice(finalize=True)
-    second = make_invoice(finalize=True)
+    first = InvoiceFactory(finalize=True)
+    second = InvoiceFactory(finalize=True)
     a0, _a1, _a2 = OutboxItem.objects.filter(invoice=first).order_by("position")
     b0, b1, _b2 = OutboxItem.objects.filter(invoice=second).order_by("position")
     # Fresh items belong to their after-commit dispatch, not to the sweep.
@@ -157,8 +157,8 @@ def test_the_sweep_takes_due_and_abandoned_items_in_group_order():
 
 
 def test_pausing_and_reactivating_a_connection(django_capture_on_commit_callbacks):
-    connection = make_connection()
-    invoice = make_invoice(finalize=True)
+    connection = ConnectionFactory()
+    invoice = InvoiceFactory(finalize=True)
     assert push.outbox_pause(connection=connection, reason="revoked") == 3
     invoice.refresh_from_db()
     assert invoice.accounting_status == AccountingStatus.PAUSED
@@ -173,8 +173,8 @@ def test_pausing_and_reactivating_a_connection(django_capture_on_commit_callback
 
 
 def test_admin_retry_now_requeues_failed_items(make_user, django_capture_on_commit_callbacks):
-    make_connection()
-    invoice = make_invoice(finalize=True)
+    ConnectionFactory()
+    invoice = InvoiceFactory(finalize=True)
     item = OutboxItem.objects.get(invoice=invoice, position=0)
     OutboxItem.objects.filter(pk=item.pk).update(status=OutboxStatus.FAILED, last_error="422")
     admin_user = make_user(role="administrator")
@@ -190,8 +190,8 @@ def test_admin_retry_now_requeues_failed_items(make_user, django_capture_on_comm
 
 
 def test_admin_lists_the_outbox(make_user, client):
-    make_connection()
-    make_invoice(finalize=True)
+    ConnectionFactory()
+    InvoiceFactory(finalize=True)
     client.force_login(make_user(role="administrator", is_staff=True))
     response = client.get(reverse("admin:integrations_outboxitem_changelist"))
     assert response.status_code == 200

@@ -16,7 +16,6 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from conftest import database_url_for, start_worker, stop_process, worker_env, worker_mail_to
 from integrations import services
 from integrations.models import (
     ConnectionIssue,
@@ -32,7 +31,14 @@ from integrations.providers.budget import RequestBudget, connection_key
 from integrations.sync import push
 from records import services as records_services
 from records.models import AccountingStatus, Interface, Invoice, PaymentMethod
-from records.testing import make_contact, make_invoice
+from records.tests.factories import ContactFactory, InvoiceFactory
+from tests.support.workers import (
+    database_url_for,
+    start_worker,
+    stop_process,
+    worker_env,
+    worker_mail_to,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 25.0
@@ -80,7 +86,7 @@ def path(sandbox, resource: str) -> str:
 
 
 def finalized(contact, by):
-    return make_invoice(contact=contact, by=by, finalize=True)
+    return InvoiceFactory(contact=contact, by=by, finalize=True)
 
 
 def items_of(invoice) -> list[OutboxItem]:
@@ -104,7 +110,7 @@ def test_commit_then_fail_on_create_is_looked_up_not_created_twice(
     sandbox, connect, employee, celery_worker_process
 ):
     connection = connect()
-    contact = make_contact(company_name="Once B.V.")
+    contact = ContactFactory(company_name="Once B.V.")
     sandbox.control.fault("commit_then_fail", method="POST", path="*/sales_invoices")
 
     invoice = finalized(contact, employee)
@@ -140,8 +146,8 @@ def test_a_429_with_an_absolute_retry_after_stops_every_request_until_then(
     connect()
     sandbox.control.fault("rate_limit", method="POST", path="*/contacts", retry_after=3,
                           retry_after_form="epoch")  # fmt: skip
-    first = finalized(make_contact(company_name="First B.V."), employee)
-    second = finalized(make_contact(company_name="Second B.V."), employee)
+    first = finalized(ContactFactory(company_name="First B.V."), employee)
+    second = finalized(ContactFactory(company_name="Second B.V."), employee)
 
     wait_for(lambda: sent(first) and sent(second), what="both invoices to be sent")
 
@@ -161,11 +167,11 @@ def test_a_contact_the_provider_rejects_fails_alone_and_tells_who_finalized(
     sandbox, connect, employee, celery_worker_process
 ):
     connect()
-    rejected = make_contact(company_name="Rejected B.V.")
+    rejected = ContactFactory(company_name="Rejected B.V.")
     # A value the provider refuses (422) although ours accepted it.
     type(rejected).objects.filter(pk=rejected.pk).update(email="not an address")
     bad = finalized(rejected, employee)
-    good = finalized(make_contact(company_name="Fine B.V."), employee)
+    good = finalized(ContactFactory(company_name="Fine B.V."), employee)
 
     wait_for(lambda: sent(good), what="the other invoice to be sent")
     wait_for(lambda: items_of(bad)[0].status == OutboxStatus.FAILED, what="the failure")
@@ -195,8 +201,8 @@ def test_a_revoked_token_marks_the_connection_emails_once_and_pauses(
 ):
     admin = make_user(role="administrator", email=f"admin-{uuid.uuid4().hex[:8]}@example.com")
     connection = connect(api_token="revoked-token-0001")
-    first = finalized(make_contact(company_name="One B.V."), employee)
-    second = finalized(make_contact(company_name="Two B.V."), employee)
+    first = finalized(ContactFactory(company_name="One B.V."), employee)
+    second = finalized(ContactFactory(company_name="Two B.V."), employee)
 
     mails = wait_for(lambda: worker_mail_to(admin.email), what="the email")
     wait_for(lambda: all(i.status == OutboxStatus.PAUSED for i in items_of(second)),
@@ -244,7 +250,7 @@ def test_a_worker_killed_mid_push_is_taken_over_after_its_lease_without_a_duplic
     first_worker = start_worker(env, extra_args=(*args, "-n", f"{queue}-a@%h"))
     second_worker = None
     try:
-        invoice = finalized(make_contact(company_name="Killed B.V."), employee)
+        invoice = finalized(ContactFactory(company_name="Killed B.V."), employee)
         wait_for(lambda: any(m == "POST" and p.endswith("/sales_invoices.json")
                              for m, p, _ in sandbox.control.calls()),
                  what="the create to reach the sandbox")  # fmt: skip
@@ -287,7 +293,7 @@ def test_a_payment_registered_here_goes_out_after_the_invoice_is_sent(
     sandbox, connect, employee, celery_worker_process
 ):
     connection = connect()
-    invoice = finalized(make_contact(company_name="Paying B.V."), employee)
+    invoice = finalized(ContactFactory(company_name="Paying B.V."), employee)
     wait_for(lambda: sent(invoice), what="the invoice to be sent")
     invoice.refresh_from_db()
     payment = records_services.payment_register(

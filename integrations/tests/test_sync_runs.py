@@ -18,10 +18,10 @@ from integrations.models import (
 )
 from integrations.services import connection_update
 from integrations.sync import runs
-from records.testing import tax_rate
+from records.tests.factories import TaxRateFactory
 
-from .factories import make_connection
-from .pulling import api_calls, connection_fixture, sync, wait_for_run  # noqa: F401
+from .factories import ConnectionFactory
+from .pulling import api_calls, sync, wait_for_run
 
 LIST = reverse("sync-runs-list")
 
@@ -35,7 +35,9 @@ def test_trigger_answers_202_queued_then_409_with_the_running_run(
     sandbox, connection, role_client, celery_worker_process
 ):
     for percentage in (21, 9, 0):
-        tax_rate(percentage)  # linked by percentage: 5 created (2 products, 3 contacts)
+        TaxRateFactory(
+            percentage=percentage
+        )  # linked by percentage: 5 created (2 products, 3 contacts)
     employee = role_client("employee")
     # Slow enough that the run is still going when the second trigger comes.
     sandbox.control.fault("slow", method="GET", path="*/tax_rates", delay=1.5)
@@ -84,7 +86,7 @@ def test_trigger_answers_202_queued_then_409_with_the_running_run(
 
 @pytest.mark.django_db
 def test_list_filters_and_pages_runs_newest_first(role_client, django_assert_max_num_queries):
-    one, two = make_connection(), make_connection()
+    one, two = ConnectionFactory(), ConnectionFactory()
     older = runs.sync_run_create(connection=one)
     runs.sync_run_fail(run_id=older.pk, error="boom")
     newer = runs.sync_run_create(connection=two)
@@ -104,7 +106,7 @@ def test_list_filters_and_pages_runs_newest_first(role_client, django_assert_max
 
 @pytest.mark.django_db
 def test_viewers_see_runs_but_cannot_trigger(role_client):
-    connection = make_connection()
+    connection = ConnectionFactory()
     response = role_client("viewer").post(trigger_url(connection))
     assert response.status_code == 403
     assert not SyncRun.objects.exists()
@@ -112,7 +114,7 @@ def test_viewers_see_runs_but_cannot_trigger(role_client):
 
 @pytest.mark.django_db
 def test_a_disabled_connection_is_not_synced(role_client):
-    connection = make_connection()
+    connection = ConnectionFactory()
     connection_update(connection=connection, status=ConnectionStatus.DISABLED)
     response = role_client("employee").post(trigger_url(connection))
     assert response.status_code == 409
@@ -121,14 +123,14 @@ def test_a_disabled_connection_is_not_synced(role_client):
 
 @pytest.mark.django_db
 def test_the_tick_queues_connections_whose_interval_passed():
-    due = make_connection(sync_interval_minutes=15)
-    recent = make_connection(sync_interval_minutes=15)
+    due = ConnectionFactory(sync_interval_minutes=15)
+    recent = ConnectionFactory(sync_interval_minutes=15)
     runs.sync_run_fail(run_id=runs.sync_run_create(connection=recent).pk, error="x")
-    old = make_connection(sync_interval_minutes=5)
+    old = ConnectionFactory(sync_interval_minutes=5)
     past = runs.sync_run_create(connection=old)
     runs.sync_run_fail(run_id=past.pk, error="x")
     SyncRun.objects.filter(pk=past.pk).update(queued_at=timezone.now() - timedelta(minutes=6))
-    disabled = make_connection()
+    disabled = ConnectionFactory()
     connection_update(connection=disabled, status=ConnectionStatus.DISABLED)
 
     started = runs.sync_runs_enqueue_due()

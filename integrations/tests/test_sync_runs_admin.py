@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from integrations.models import RemoteKind, SyncConflict, SyncRun, SyncTrigger
 from integrations.sync import runs
-from records.testing import make_contact
+from records.tests.factories import ContactFactory
 
-from .factories import make_connection
+from .factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def browser(make_user):
 
 
 def test_sync_now_queues_a_run_and_names_the_running_one(browser):
-    connection = make_connection()
+    connection = ConnectionFactory()
     url = reverse("admin:integrations_connection_changelist")
     action = {"action": "sync_now", "_selected_action": [str(connection.pk)]}
 
@@ -36,7 +36,7 @@ def test_sync_now_queues_a_run_and_names_the_running_one(browser):
 
 
 def test_runs_show_progress_and_errors(browser):
-    run = runs.sync_run_create(connection=make_connection())
+    run = runs.sync_run_create(connection=ConnectionFactory())
     SyncRun.objects.filter(pk=run.pk).update(
         progress_done=40, progress_total=160, status="running",
         errors=[{"kind": "contact", "remote_id": "77", "error": "company_name: required"}],
@@ -53,9 +53,9 @@ def test_runs_show_progress_and_errors(browser):
 def test_conflicts_are_listed_and_resolved(make_user):
     admin = Client()
     admin.force_login(make_user(role="administrator"))
-    contact = make_contact(company_name="Both B.V.")
+    contact = ContactFactory(company_name="Both B.V.")
     conflict = SyncConflict.objects.create(
-        connection=make_connection(), kind=RemoteKind.CONTACT, local_id=contact.pk,
+        connection=ConnectionFactory(), kind=RemoteKind.CONTACT, local_id=contact.pk,
         remote_id="5", local_values={"city": "Utrecht"}, remote_values={"city": "Haarlem"},
     )  # fmt: skip
     url = reverse("admin:integrations_syncconflict_changelist")

@@ -25,7 +25,9 @@ from django.apps import apps
 from django.urls import reverse
 
 from accounts.services import IssuedTokens
-from accounts.testing import DEFAULT_PASSWORD, login, make_user
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from records.tests.factories import ContactFactory, InvoiceFactory, ProductFactory, TaxRateFactory
+from tests.support.auth import login
 
 ROLES = ("anonymous", "viewer", "employee", "administrator")
 SNAPSHOT_APPS = ("accounts", "records", "integrations")
@@ -44,7 +46,7 @@ class Context:
 
 
 def accounts_setup(ctx: Context) -> None:
-    ctx.other = make_user(role="employee", email="colleague@example.com")
+    ctx.other = UserFactory(role="employee", email="colleague@example.com")
     ctx.other_tokens = login(ctx.other)
 
 
@@ -72,17 +74,15 @@ def integrations_setup(ctx: Context) -> None:
 
 def records_setup(ctx: Context) -> None:
     """A contact (no invoices), a product, an unused tax rate, a draft and an open invoice."""
-    from records.testing import make_contact, make_invoice, make_product, tax_rate
-
-    customer = make_contact(company_name="Invoiced B.V.")
+    customer = ContactFactory(company_name="Invoiced B.V.")
     ctx.objects.update(
-        contact=make_contact(company_name="Matrix B.V."),
-        product=make_product(sku="MATRIX-1"),
-        tax_rate=tax_rate(21),
-        unused_tax_rate=tax_rate(5),
+        contact=ContactFactory(company_name="Matrix B.V."),
+        product=ProductFactory(sku="MATRIX-1"),
+        tax_rate=TaxRateFactory(percentage=21),
+        unused_tax_rate=TaxRateFactory(percentage=5),
         customer=customer,
-        draft=make_invoice(contact=customer),
-        open_invoice=make_invoice(contact=customer, finalize=True),
+        draft=InvoiceFactory(contact=customer),
+        open_invoice=InvoiceFactory(contact=customer, finalize=True),
     )
 
 
@@ -424,7 +424,7 @@ def _walk(send, method, url, payload, role, expected):
         setup(ctx)
     token = None
     if role != "anonymous":
-        ctx.caller = make_user(role=role, email=f"{role}@example.com")
+        ctx.caller = UserFactory(role=role, email=f"{role}@example.com")
         ctx.caller_tokens = login(ctx.caller)
         token = ctx.caller_tokens.access_token
     path = url(ctx) if callable(url) else url

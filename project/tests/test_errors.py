@@ -146,7 +146,7 @@ def test_non_api_404_stays_html(client):
 @pytest.mark.django_db
 def test_api_datetimes_are_utc(settings):
     """DESIGN.md: datetimes in UTC, whatever the business's TIME_ZONE."""
-    from accounts.testing import api_client_for
+    from tests.support.auth import api_client_for
 
     settings.TIME_ZONE = "Europe/Amsterdam"
     client = api_client_for(role="viewer")

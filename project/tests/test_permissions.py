@@ -5,7 +5,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from accounts.testing import make_user
+from accounts.tests.factories import UserFactory
 from project.api.permissions import ModelPermissions
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def _model_permission_views():
 
 
 def test_every_declared_queryset_names_the_model_of_get_queryset():
-    admin = make_user(role="administrator")
+    admin = UserFactory(role="administrator")
     factory = APIRequestFactory()
     checked = 0
     for cls, initkwargs, actions, method, action in _model_permission_views():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stop_process
+from tests.support.workers import stop_process
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CELERY_BROKER_URL",

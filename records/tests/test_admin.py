@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.testing import make_user
+from accounts.tests.factories import UserFactory
 from records.models import ChangeRecord, Contact, Invoice, InvoiceStatus
-from records.testing import line, make_contact, make_invoice, tax_rate
+from records.tests.factories import ContactFactory, InvoiceFactory, LineFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_web():
     client = Client()
-    client.force_login(make_user(role="administrator"))
+    client.force_login(UserFactory(role="administrator"))
     return client
 
 
@@ -31,8 +31,8 @@ def management(prefix: str, total: int, initial: int = 0) -> dict:
 
 
 def test_add_invoice_with_lines_through_the_service(admin_web):
-    contact = make_contact()
-    rate = tax_rate(21)
+    contact = ContactFactory()
+    rate = TaxRateFactory(percentage=21)
 
     response = admin_web.post(
         reverse("admin:records_invoice_add"),
@@ -56,7 +56,7 @@ def test_add_invoice_with_lines_through_the_service(admin_web):
 
 
 def test_finalize_and_cancel_actions_call_the_services(admin_web):
-    drafts = [make_invoice(issue_date=dt.date(2026, 2, 1)) for _ in range(2)]
+    drafts = [InvoiceFactory(issue_date=dt.date(2026, 2, 1)) for _ in range(2)]
     url = reverse("admin:records_invoice_changelist")
 
     admin_web.post(
@@ -70,7 +70,7 @@ def test_finalize_and_cancel_actions_call_the_services(admin_web):
 
 
 def test_finalized_invoice_page_is_read_only_and_shows_history(admin_web):
-    invoice = make_invoice(lines=[line("10.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="10.00")], finalize=True)
 
     page = admin_web.get(reverse("admin:records_invoice_change", args=[invoice.pk]))
 
@@ -95,8 +95,8 @@ def test_admin_contact_rule_error_rolls_back_with_a_message(admin_web):
 
 def test_employee_cannot_delete_a_finalized_invoice_in_admin():
     client = Client()
-    client.force_login(make_user(role="employee"))
-    invoice = make_invoice(finalize=True)
+    client.force_login(UserFactory(role="employee"))
+    invoice = InvoiceFactory(finalize=True)
 
     response = client.post(
         reverse("admin:records_invoice_delete", args=[invoice.pk]), {"post": "yes"}

@@ -9,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from records.models import ChangeRecord, Contact, Invoice, InvoiceLine, Product
-from records.testing import line, make_contact, make_invoice, make_product, tax_rate
+from records.tests.factories import (
+    ContactFactory,
+    InvoiceFactory,
+    LineFactory,
+    ProductFactory,
+    TaxRateFactory,
+)
 
 pytestmark = pytest.mark.django_db
 INVOICES = reverse("invoices-list")
@@ -26,7 +32,7 @@ def body_line(unit_price="10.00", quantity="1", rate=21, **extra):
         "description": "Work",
         "quantity": quantity,
         "unit_price": unit_price,
-        "tax_rate": str(tax_rate(rate).pk),
+        "tax_rate": str(TaxRateFactory(percentage=rate).pk),
         **extra,
     }
 
@@ -46,7 +52,7 @@ def bad_request(response, errors: dict):
 
 
 def test_create_invoice_with_lines_answers_the_computed_body(employee_client):
-    contact = make_contact()
+    contact = ContactFactory()
 
     response = employee_client.post(
         INVOICES,
@@ -84,7 +90,7 @@ def test_create_invoice_with_lines_answers_the_computed_body(employee_client):
 
 
 def test_totals_in_input_are_refused(employee_client):
-    contact = make_contact()
+    contact = ContactFactory()
 
     response = employee_client.post(
         INVOICES, {"contact": str(contact.pk), "total": "1.00", "status": "paid", "foo": 1}
@@ -101,7 +107,7 @@ def test_totals_in_input_are_refused(employee_client):
 
 
 def test_patch_replaces_a_drafts_lines(employee_client):
-    invoice = make_invoice(lines=[line("1.00"), line("2.00")])
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="1.00"), LineFactory(unit_price="2.00")])
 
     response = employee_client.patch(
         invoice_url(invoice), {"lines": [body_line("129.95")], "notes": "x"}
@@ -115,7 +121,7 @@ def test_patch_replaces_a_drafts_lines(employee_client):
 
 
 def test_finalize_cancel_and_payments_over_the_api(employee_client):
-    invoice = make_invoice(lines=[line("129.95")], issue_date=dt.date.today())
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="129.95")], issue_date=dt.date.today())
 
     finalized = employee_client.post(invoice_url(invoice, "finalize"))
     again = employee_client.post(invoice_url(invoice, "finalize"))
@@ -148,7 +154,7 @@ def test_finalize_cancel_and_payments_over_the_api(employee_client):
 
 
 def test_delete_draft_only(employee_client):
-    draft, issued = make_invoice(), make_invoice(finalize=True)
+    draft, issued = InvoiceFactory(), InvoiceFactory(finalize=True)
 
     assert employee_client.delete(invoice_url(draft)).status_code == 204
     refused = employee_client.delete(invoice_url(issued))
@@ -161,7 +167,7 @@ def test_delete_draft_only(employee_client):
 
 
 def test_history_endpoint(employee_client):
-    invoice = make_invoice(by=employee_client.user)
+    invoice = InvoiceFactory(by=employee_client.user)
     employee_client.patch(invoice_url(invoice), {"notes": "Changed"})
     employee_client.post(invoice_url(invoice, "finalize"))
 
@@ -179,8 +185,8 @@ def test_history_endpoint(employee_client):
 
 
 def test_contact_and_product_history(employee_client):
-    contact = make_contact()
-    product = make_product(sku="P1")
+    contact = ContactFactory()
+    product = ProductFactory(sku="P1")
     employee_client.patch(reverse("contacts-detail", args=[contact.pk]), {"city": "Zwolle"})
     employee_client.patch(reverse("products-detail", args=[product.pk]), {"price": "11.00"})
 
@@ -203,7 +209,7 @@ def test_unknown_or_malformed_id_is_404(employee_client):
 
 
 def test_lost_update_second_patch_with_the_same_version_is_412(role_client):
-    contact = make_contact(company_name="Acme")
+    contact = ContactFactory(company_name="Acme")
     url = reverse("contacts-detail", args=[contact.pk])
     alice, bob = role_client("employee"), role_client("employee")
     version = alice.get(url).json()["version"]
@@ -229,7 +235,7 @@ def test_lost_update_second_patch_with_the_same_version_is_412(role_client):
 
 @pytest.mark.parametrize("header", ["1", '"1"', 'W/"1"', "*"])
 def test_if_match_forms_that_match(employee_client, header):
-    invoice = make_invoice()
+    invoice = InvoiceFactory()
 
     response = employee_client.patch(invoice_url(invoice), {"notes": "n"}, HTTP_IF_MATCH=header)
 
@@ -238,7 +244,7 @@ def test_if_match_forms_that_match(employee_client, header):
 
 @pytest.mark.parametrize("header", ["2", '"0"', "garbage"])
 def test_if_match_forms_that_do_not(employee_client, header, unchanged):
-    invoice = make_invoice()
+    invoice = InvoiceFactory()
 
     with unchanged():
         response = employee_client.patch(invoice_url(invoice), {"notes": "n"}, HTTP_IF_MATCH=header)
@@ -298,8 +304,8 @@ def test_if_match_forms_that_do_not(employee_client, header, unchanged):
     ],
 )  # fmt: skip
 def test_bad_invoice_input_is_400_and_writes_nothing(employee_client, unchanged, payload, errors):
-    contact = make_contact()
-    make_invoice(contact=contact)
+    contact = ContactFactory()
+    InvoiceFactory(contact=contact)
 
     with unchanged():
         response = employee_client.post(INVOICES, payload(str(contact.pk)))
@@ -308,7 +314,7 @@ def test_bad_invoice_input_is_400_and_writes_nothing(employee_client, unchanged,
 
 
 def test_lines_on_a_finalized_invoice_are_400(employee_client, unchanged):
-    invoice = make_invoice(finalize=True)
+    invoice = InvoiceFactory(finalize=True)
 
     with unchanged():
         response = employee_client.patch(
@@ -325,7 +331,7 @@ def test_lines_on_a_finalized_invoice_are_400(employee_client, unchanged):
 
 
 def test_a_failed_patch_changes_nothing_at_all(employee_client, unchanged):
-    invoice = make_invoice(lines=[line("5.00")])
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="5.00")])
 
     with unchanged():
         response = employee_client.patch(
@@ -357,7 +363,7 @@ def test_a_failed_patch_changes_nothing_at_all(employee_client, unchanged):
     ],
 )  # fmt: skip
 def test_bad_payments_are_400_and_write_nothing(employee_client, unchanged, setup, payload, errors):
-    invoice = make_invoice(lines=[line("129.95")], finalize=setup == "open")
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="129.95")], finalize=setup == "open")
     if setup == "cancelled":
         employee_client.post(invoice_url(invoice, "cancel"))
 
@@ -382,7 +388,7 @@ def test_bad_payments_are_400_and_write_nothing(employee_client, unchanged, setu
     ],
 )  # fmt: skip
 def test_bad_contact_input(employee_client, unchanged, payload, errors):
-    make_contact(customer_number="00001")
+    ContactFactory(customer_number="00001")
 
     with unchanged():
         response = employee_client.post(reverse("contacts-list"), payload)
@@ -400,8 +406,13 @@ def test_bad_contact_input(employee_client, unchanged, payload, errors):
     ],
 )  # fmt: skip
 def test_bad_product_input(employee_client, unchanged, payload, errors):
-    make_product(sku="TAKEN")
-    valid = {"sku": "NEW", "title": "New", "price": "1.00", "tax_rate": str(tax_rate(21).pk)}
+    ProductFactory(sku="TAKEN")
+    valid = {
+        "sku": "NEW",
+        "title": "New",
+        "price": "1.00",
+        "tax_rate": str(TaxRateFactory(percentage=21).pk),
+    }
 
     with unchanged():
         response = employee_client.post(reverse("products-list"), {**valid, **payload})
@@ -439,12 +450,15 @@ def _count(client, url) -> int:
     [("contacts-list", 1), ("products-list", 1), ("tax-rates-list", 1), ("invoices-list", 3)],
 )
 def test_list_query_count_does_not_depend_on_page_size(employee_client, name, own_queries):
-    contact = make_contact()
+    contact = ContactFactory()
     for i in range(105):
-        make_product(sku=f"SKU-{i}")
-        make_contact(company_name=f"C{i}")
-        invoice = make_invoice(contact=contact, lines=[line("10.00"), line("5.00", rate=9)],
-                               finalize=i % 2 == 0)  # fmt: skip
+        ProductFactory(sku=f"SKU-{i}")
+        ContactFactory(company_name=f"C{i}")
+        invoice = InvoiceFactory(
+            contact=contact,
+            lines=[LineFactory(unit_price="10.00"), LineFactory(unit_price="5.00", rate=9)],
+            finalize=i % 2 == 0,
+        )
         if i % 2 == 0:
             from records import services
             from records.models import Interface
@@ -453,7 +467,7 @@ def test_list_query_count_does_not_depend_on_page_size(employee_client, name, ow
                                       date=dt.date(2026, 1, 1), method="cash", by=None,
                                       via=Interface.API)  # fmt: skip
     for i in range(105):
-        tax_rate(f"{30 + i / 2:.2f}")
+        TaxRateFactory(percentage=f"{30 + i / 2:.2f}")
     url = reverse(name)
 
     small, small_rows = _count(employee_client, f"{url}?page_size=5")
@@ -465,8 +479,8 @@ def test_list_query_count_does_not_depend_on_page_size(employee_client, name, ow
 
 
 def test_creating_an_invoice_costs_the_same_at_1_and_50_lines(employee_client):
-    contact = make_contact()
-    product = make_product(sku="P")
+    contact = ContactFactory()
+    product = ProductFactory(sku="P")
     employee_client.post(INVOICES, {"contact": str(contact.pk), "lines": [body_line()]})  # warm
 
     def create(n):

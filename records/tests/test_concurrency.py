@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from records import services
 from records.models import ChangeRecord, Interface, Invoice, NumberSequence
-from records.testing import make_contact, make_invoice
+from records.tests.factories import ContactFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 N = 8
@@ -50,8 +50,8 @@ def postgresql_only():
 
 
 def test_parallel_finalizes_give_1_to_n(postgresql_only):
-    contact = make_contact()
-    drafts = [make_invoice(contact=contact, issue_date=dt.date(2026, 5, 1)) for _ in range(N)]
+    contact = ContactFactory()
+    drafts = [InvoiceFactory(contact=contact, issue_date=dt.date(2026, 5, 1)) for _ in range(N)]
 
     def finalize(invoice):
         return lambda: services.invoice_finalize(invoice=invoice, by=None, via=Interface.API).number
@@ -65,7 +65,7 @@ def test_parallel_finalizes_give_1_to_n(postgresql_only):
 
 
 def test_the_same_draft_finalized_twice_at_once_gets_one_number(postgresql_only, role_client):
-    invoice = make_invoice(issue_date=dt.date(2026, 5, 1))
+    invoice = InvoiceFactory(issue_date=dt.date(2026, 5, 1))
     clients = [role_client("employee") for _ in range(2)]
     url = reverse("invoices-finalize", args=[invoice.pk])
 
@@ -79,7 +79,7 @@ def test_the_same_draft_finalized_twice_at_once_gets_one_number(postgresql_only,
 
 
 def test_concurrent_patches_with_one_version_one_wins(postgresql_only, role_client):
-    invoice = make_invoice()
+    invoice = InvoiceFactory()
     clients = [role_client("employee") for _ in range(2)]
     url = reverse("invoices-detail", args=[invoice.pk])
 

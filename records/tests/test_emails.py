@@ -7,20 +7,24 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.testing import api_client_for, make_user
+from accounts.tests.factories import UserFactory
 from accounts.tests.test_emails import wait_for_mail
 from records import services, tasks
 from records.models import Interface
-from records.testing import line, make_contact, make_invoice
+from records.tests.factories import ContactFactory, InvoiceFactory, LineFactory
+from tests.support.auth import api_client_for
 
 
 @pytest.mark.django_db
 def test_the_task_emails_the_creator_text_and_html(mailoutbox):
-    creator = make_user(role="employee", name="Erin", email="erin@example.com")
-    invoice = make_invoice(
-        by=creator, contact=make_contact(company_name="Acme B.V."), lines=[line("129.95")],
-        issue_date=dt.date(2026, 3, 1), finalize=True,
-    )  # fmt: skip
+    creator = UserFactory(role="employee", name="Erin", email="erin@example.com")
+    invoice = InvoiceFactory(
+        by=creator,
+        contact=ContactFactory(company_name="Acme B.V."),
+        lines=[LineFactory(unit_price="129.95")],
+        issue_date=dt.date(2026, 3, 1),
+        finalize=True,
+    )
     services.payment_register(
         invoice=invoice, amount=Decimal("157.24"), date=dt.date(2026, 3, 5), method="cash",
         by=creator, via=Interface.API,
@@ -40,8 +44,8 @@ def test_the_task_emails_the_creator_text_and_html(mailoutbox):
 
 @pytest.mark.django_db
 def test_no_email_for_an_unpaid_invoice_or_without_a_creator(mailoutbox):
-    unpaid = make_invoice(by=make_user(role="employee"), finalize=True)
-    no_creator = make_invoice(lines=[line("1.00")], finalize=True)
+    unpaid = InvoiceFactory(by=UserFactory(role="employee"), finalize=True)
+    no_creator = InvoiceFactory(lines=[LineFactory(unit_price="1.00")], finalize=True)
     services.payment_register(
         invoice=no_creator, amount=Decimal("1.21"), date=dt.date(2026, 1, 1), method="cash",
         by=None, via=Interface.API,
@@ -55,7 +59,7 @@ def test_no_email_for_an_unpaid_invoice_or_without_a_creator(mailoutbox):
 
 @pytest.mark.django_db
 def test_the_email_is_queued_only_on_commit(django_capture_on_commit_callbacks):
-    invoice = make_invoice(lines=[line("10.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="10.00")], finalize=True)
     partial = {"amount": Decimal("5.00"), "date": dt.date(2026, 1, 1), "method": "cash"}
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -72,9 +76,9 @@ def test_the_email_is_queued_only_on_commit(django_capture_on_commit_callbacks):
 
 @pytest.mark.django_db(transaction=True)
 def test_paying_over_the_api_emails_the_creator_through_the_worker(celery_worker_process):
-    creator = make_user(role="employee", email=f"paid-{time.time_ns()}@example.com")
+    creator = UserFactory(role="employee", email=f"paid-{time.time_ns()}@example.com")
     client = api_client_for(creator)
-    invoice = make_invoice(by=creator, lines=[line("129.95")], finalize=True)
+    invoice = InvoiceFactory(by=creator, lines=[LineFactory(unit_price="129.95")], finalize=True)
 
     response = client.post(
         reverse("invoices-payments", args=[invoice.pk]),

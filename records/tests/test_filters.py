@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from records import services
 from records.models import Contact, Interface
-from records.testing import line, make_contact, make_invoice, make_product
+from records.tests.factories import ContactFactory, InvoiceFactory, LineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date.today()
@@ -24,8 +24,8 @@ def ids(response) -> list[str]:
 
 
 def test_contact_filters(employee_client):
-    acme = make_contact(company_name="Acme", country="NL", city="Delft")
-    smit = make_contact(first_name="Jan", last_name="Smit", country="BE", email="jan@smit.be")
+    acme = ContactFactory(company_name="Acme", country="NL", city="Delft")
+    smit = ContactFactory(first_name="Jan", last_name="Smit", country="BE", email="jan@smit.be")
     url = reverse("contacts-list")
     Contact.objects.filter(pk=acme.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
 
@@ -44,9 +44,9 @@ def test_contact_filters(employee_client):
 
 
 def test_product_filters(employee_client):
-    cheap = make_product(sku="CHEAP", price="5.00", rate=9, title="Pen")
-    mid = make_product(sku="MID", price="50.00", title="Lamp")
-    dear = make_product(sku="DEAR", price="500.00", is_active=False, title="Desk")
+    cheap = ProductFactory(sku="CHEAP", price="5.00", rate=9, title="Pen")
+    mid = ProductFactory(sku="MID", price="50.00", title="Lamp")
+    dear = ProductFactory(sku="DEAR", price="500.00", is_active=False, title="Desk")
     url = reverse("products-list")
     by_price = {"ordering": "price"}
 
@@ -68,16 +68,20 @@ def test_product_filters(employee_client):
 
 
 def test_invoice_filters(employee_client):
-    acme = make_contact(company_name="Acme")
-    other = make_contact(company_name="Other")
+    acme = ContactFactory(company_name="Acme")
+    other = ContactFactory(company_name="Other")
     past = TODAY - dt.timedelta(days=60)
-    draft = make_invoice(contact=acme, lines=[line("10.00")], issue_date=TODAY)
-    open_ = make_invoice(contact=acme, lines=[line("100.00")], issue_date=TODAY, finalize=True)
-    late = make_invoice(
-        contact=other, lines=[line("1000.00")], issue_date=past,
+    draft = InvoiceFactory(contact=acme, lines=[LineFactory(unit_price="10.00")], issue_date=TODAY)
+    open_ = InvoiceFactory(
+        contact=acme, lines=[LineFactory(unit_price="100.00")], issue_date=TODAY, finalize=True
+    )
+    late = InvoiceFactory(
+        contact=other, lines=[LineFactory(unit_price="1000.00")], issue_date=past,
         due_date=past + dt.timedelta(days=30), finalize=True, notes="rush job",
     )  # fmt: skip
-    paid = make_invoice(contact=other, lines=[line("50.00")], issue_date=past, finalize=True)
+    paid = InvoiceFactory(
+        contact=other, lines=[LineFactory(unit_price="50.00")], issue_date=past, finalize=True
+    )
     services.payment_register(
         invoice=paid, amount=Decimal("60.50"), date=TODAY, method="cash", by=None,
         via=Interface.API,

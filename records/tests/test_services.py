@@ -17,7 +17,13 @@ from records.models import (
     Payment,
 )
 from records.selectors import effective_status, invoice_list
-from records.testing import line, make_contact, make_invoice, make_product, tax_rate
+from records.tests.factories import (
+    ContactFactory,
+    InvoiceFactory,
+    LineFactory,
+    ProductFactory,
+    TaxRateFactory,
+)
 
 pytestmark = pytest.mark.django_db
 API = Interface.API
@@ -34,7 +40,7 @@ def pay(invoice, amount, **kwargs):
 def test_finalize_numbers_per_issue_year_sequentially(make_user):
     user = make_user(role="employee")
     numbers = [
-        make_invoice(issue_date=dt.date(year, 6, 1), by=user, finalize=True).number
+        InvoiceFactory(issue_date=dt.date(year, 6, 1), by=user, finalize=True).number
         for year in (2026, 2026, 2025, 2026, 2025)
     ]
 
@@ -46,7 +52,7 @@ def test_finalize_numbers_per_issue_year_sequentially(make_user):
 
 
 def test_draft_has_no_number_and_a_failed_finalize_leaves_no_gap():
-    empty = make_invoice(lines=[])
+    empty = InvoiceFactory(lines=[])
     with pytest.raises(ValidationError) as exc:
         services.invoice_finalize(invoice=empty, by=None, via=API)
     assert exc.value.message_dict == {
@@ -56,7 +62,7 @@ def test_draft_has_no_number_and_a_failed_finalize_leaves_no_gap():
     def refuse(sender, invoice, **kwargs):
         raise RuntimeError("receiver failed")
 
-    failing = make_invoice()
+    failing = InvoiceFactory()
     events.invoice_finalized.connect(refuse)
     try:
         with pytest.raises(RuntimeError):
@@ -79,7 +85,7 @@ def test_finalize_sends_the_event_inside_the_transaction():
 
     events.invoice_finalized.connect(receiver)
     try:
-        invoice = make_invoice(issue_date=dt.date(2026, 3, 1), finalize=True)
+        invoice = InvoiceFactory(issue_date=dt.date(2026, 3, 1), finalize=True)
     finally:
         events.invoice_finalized.disconnect(receiver)
 
@@ -87,7 +93,7 @@ def test_finalize_sends_the_event_inside_the_transaction():
 
 
 def test_state_conflicts():
-    invoice = make_invoice(finalize=True)
+    invoice = InvoiceFactory(finalize=True)
     with pytest.raises(services.Conflict, match=r"^Only a draft invoice can be finalized\.$"):
         services.invoice_finalize(invoice=invoice, by=None, via=API)
     with pytest.raises(services.Conflict, match="Only draft invoices can be deleted"):
@@ -95,14 +101,16 @@ def test_state_conflicts():
     pay(invoice, "1.00")
     with pytest.raises(services.Conflict, match="with payments cannot be cancelled"):
         services.invoice_cancel(invoice=invoice, by=None, via=API)
-    draft = make_invoice()
+    draft = InvoiceFactory()
     services.invoice_cancel(invoice=draft, by=None, via=API)
     with pytest.raises(services.Conflict, match=r"^A cancelled invoice cannot be cancelled\.$"):
         services.invoice_cancel(invoice=draft, by=None, via=API)
 
 
 def test_partial_payments_then_paid():
-    invoice = make_invoice(lines=[line("129.95")], finalize=True)  # total 157.24
+    invoice = InvoiceFactory(
+        lines=[LineFactory(unit_price="129.95")], finalize=True
+    )  # total 157.24
 
     pay(invoice, "100.00")
     invoice.refresh_from_db()
@@ -128,7 +136,7 @@ def test_partial_payments_then_paid():
 
 @pytest.mark.parametrize("state", ["draft", "cancelled"])
 def test_no_payment_on_draft_or_cancelled(state):
-    invoice = make_invoice()
+    invoice = InvoiceFactory()
     if state == "cancelled":
         services.invoice_cancel(invoice=invoice, by=None, via=API)
 
@@ -143,12 +151,12 @@ def test_no_payment_on_draft_or_cancelled(state):
 
 def test_late_is_derived_from_open_and_past_due():
     today = dt.date.today()
-    late = make_invoice(
+    late = InvoiceFactory(
         issue_date=today - dt.timedelta(days=40), due_date=today - dt.timedelta(days=1),
         finalize=True,
     )  # fmt: skip
-    due_today = make_invoice(issue_date=today, due_date=today, finalize=True)
-    past_draft = make_invoice(
+    due_today = InvoiceFactory(issue_date=today, due_date=today, finalize=True)
+    past_draft = InvoiceFactory(
         issue_date=today - dt.timedelta(days=40), due_date=today - dt.timedelta(days=1)
     )
 
@@ -160,25 +168,31 @@ def test_late_is_derived_from_open_and_past_due():
 
 
 def test_line_with_product_takes_its_title_price_and_rate():
-    product = make_product(sku="CONSULT", price="95.00", rate=9, title="Consulting")
+    product = ProductFactory(sku="CONSULT", price="95.00", rate=9, title="Consulting")
 
-    invoice = make_invoice(lines=[{"product": product, "quantity": D("2")}])
+    invoice = InvoiceFactory(lines=[{"product": product, "quantity": D("2")}])
 
     only = invoice.lines.get()
     assert (only.description, only.unit_price, only.tax_rate, only.amount) == (
-        "Consulting", D("95.00"), tax_rate(9), D("190.00"),
+        "Consulting", D("95.00"), TaxRateFactory(percentage=9), D("190.00"),
     )  # fmt: skip
     assert invoice.total == D("207.10")
 
 
 def test_update_replaces_lines_and_recomputes(make_user):
     user = make_user(role="employee")
-    invoice = make_invoice(lines=[line("10.00"), line("20.00")], by=user)
+    invoice = InvoiceFactory(
+        lines=[LineFactory(unit_price="10.00"), LineFactory(unit_price="20.00")], by=user
+    )
 
     services.invoice_update(
-        invoice=invoice, lines=[line("129.95")], notes="New", by=user, via=Interface.ADMIN,
+        invoice=invoice,
+        lines=[LineFactory(unit_price="129.95")],
+        notes="New",
+        by=user,
+        via=Interface.ADMIN,
         expected_version=1,
-    )  # fmt: skip
+    )
 
     invoice.refresh_from_db()
     assert [x.unit_price for x in invoice.lines.all()] == [D("129.95")]
@@ -191,7 +205,7 @@ def test_update_replaces_lines_and_recomputes(make_user):
 
 
 def test_stale_version_is_refused_and_changes_nothing():
-    contact = make_contact(company_name="Old")
+    contact = ContactFactory(company_name="Old")
     services.contact_update(contact=contact, company_name="New", by=None, via=API)
 
     with pytest.raises(services.StaleVersion):
@@ -203,13 +217,13 @@ def test_stale_version_is_refused_and_changes_nothing():
 
 
 def test_customer_numbers_are_assigned_and_skip_taken_ones():
-    make_contact(customer_number="00002")
+    ContactFactory(customer_number="00002")
 
-    numbers = [make_contact().customer_number for _ in range(3)]
+    numbers = [ContactFactory().customer_number for _ in range(3)]
 
     assert numbers == ["00001", "00003", "00004"]
     with pytest.raises(ValidationError) as exc:
-        make_contact(customer_number="00003")
+        ContactFactory(customer_number="00003")
     assert exc.value.message_dict == {
         "customer_number": ["Contact with this Customer number already exists."]
     }
@@ -230,7 +244,7 @@ def test_contact_rules():
 
 def test_history_records_every_write_with_interface(make_user):
     user = make_user(role="administrator")
-    contact = make_contact(by=user, company_name="Acme")
+    contact = ContactFactory(by=user, company_name="Acme")
     services.contact_update(contact=contact, city="Delft", by=user, via=Interface.SYNC)
     services.contact_update(contact=contact, city="Delft", by=user, via=API)  # no change
     services.contact_delete(contact=contact, by=user, via=Interface.ADMIN)
@@ -246,18 +260,18 @@ def test_history_records_every_write_with_interface(make_user):
 
 
 def test_contact_with_invoices_and_used_tax_rate_cannot_be_deleted():
-    invoice = make_invoice()
+    invoice = InvoiceFactory()
     with pytest.raises(services.Conflict):
         services.contact_delete(contact=invoice.contact, by=None, via=API)
     with pytest.raises(services.Conflict):
-        services.taxrate_delete(tax_rate=tax_rate(21), by=None, via=API)
+        services.taxrate_delete(tax_rate=TaxRateFactory(percentage=21), by=None, via=API)
     assert Contact.objects.filter(pk=invoice.contact_id).exists()
 
 
 def test_tax_rate_change_recomputes_drafts_only():
-    rate = tax_rate(7)
-    draft = make_invoice(lines=[line("100.00", rate=7)])
-    issued = make_invoice(lines=[line("100.00", rate=7)], finalize=True)
+    rate = TaxRateFactory(percentage=7)
+    draft = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=7)])
+    issued = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=7)], finalize=True)
 
     services.taxrate_update(tax_rate=rate, percentage=D("8.00"), by=None, via=API)
 
@@ -275,7 +289,7 @@ def test_sync_upserts_write_the_rows_and_history_a_service_write_would(make_user
     from records.models import ChangeAction, ChangeRecord, Contact, Interface
 
     user = make_user(role="employee")
-    kept = make_contact(company_name="Kept B.V.", customer_number="S-1")
+    kept = ContactFactory(company_name="Kept B.V.", customer_number="S-1")
     rows = [
         services.SyncRow(fields={"customer_number": "S-2", "company_name": "New B.V.",
                                  "country": "nl", "email": "a@example.com"}),

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from records.testing import line, make_invoice, tax_rate
+from records.tests.factories import InvoiceFactory, LineFactory, TaxRateFactory
 from records.totals import TaxLine, invoice_totals, line_amount
 
 D = Decimal
@@ -67,14 +67,18 @@ def test_invoice_totals(lines, subtotal, tax_total, total, taxes):
 
 @pytest.mark.django_db
 def test_service_stores_totals_and_breakdown():
-    high, low, zero = tax_rate(21), tax_rate(9), tax_rate(0)
+    high, low, zero = (
+        TaxRateFactory(percentage=21),
+        TaxRateFactory(percentage=9),
+        TaxRateFactory(percentage=0),
+    )
 
-    invoice = make_invoice(
+    invoice = InvoiceFactory(
         lines=[
-            line("100.00", quantity="2", rate=21),
-            line("15.50", quantity="3", rate=9),
-            line("20.00", rate=0),
-            line("0.99", quantity="1.5", rate=21),
+            LineFactory(unit_price="100.00", quantity="2", rate=21),
+            LineFactory(unit_price="15.50", quantity="3", rate=9),
+            LineFactory(unit_price="20.00", rate=0),
+            LineFactory(unit_price="0.99", quantity="1.5", rate=21),
         ]
     )
 
