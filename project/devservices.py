@@ -17,7 +17,9 @@ same django-redis / kombu-redis one as in production, only the URL differs.
 `test-env` picks PostgreSQL and Redis when they are configured (`DATABASE_URL`,
 `REDIS_URL`) or reachable on their default local ports, the embedded default
 otherwise, and says which on stderr. With `REQUIRE_SERVICES=1` an unreachable
-service is an error instead of a fallback.
+service is an error instead of a fallback. `make test` then runs pytest in
+`TEST_PROCESSES` processes (pytest-xdist); each gets its own test database, Celery
+worker, Redis key prefix and mail folder.
 """
 
 import contextlib
@@ -40,7 +42,9 @@ PIDFILE = VAR_DIR / "valkey.pid"
 DEFAULT_POSTGRES = ("127.0.0.1", 5432)
 DEFAULT_REDIS = ("127.0.0.1", 6379)
 TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ledgerbridge"
-TEST_REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own: tests flush it
+# A database of its own. The parallel test processes share it (and the embedded Valkey),
+# each under its own key prefix (settings.py, "Parallel test processes"): nothing is flushed.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 SANDBOX_PORT = 8765  # the Moneybird sandbox of `make run` (SANDBOX_PORT overrides)
 
 
