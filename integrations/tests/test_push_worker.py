@@ -242,7 +242,7 @@ def test_a_worker_killed_mid_push_is_taken_over_after_its_lease_without_a_duplic
     env = worker_env(
         database_url_for(db_connection.settings_dict),
         INTEGRATIONS_PUSH_QUEUE=queue,
-        INTEGRATIONS_PUSH_LEASE_SECONDS="4",
+        INTEGRATIONS_PUSH_LEASE_SECONDS="8",
     )
     args = ("-Q", queue)
     connect()
@@ -260,9 +260,10 @@ def test_a_worker_killed_mid_push_is_taken_over_after_its_lease_without_a_duplic
         assert create.status == OutboxStatus.IN_PROGRESS
         # The sandbox completes the write it was given.
         wait_for(lambda: remote_ids_with_reference(sandbox, invoice.number), what="the write")
-
-        second_worker = start_worker(env, extra_args=(*args, "-n", f"{queue}-b@%h"))
         assert push.outbox_sweep() == []  # the lease still holds
+
+        # The second worker starts after that check: its start can outlast the lease.
+        second_worker = start_worker(env, extra_args=(*args, "-n", f"{queue}-b@%h"))
         wait_for(lambda: timezone.now() > create.lease_until, what="the lease to run out")
         assert push.outbox_sweep() == [create.pk]
         wait_for(lambda: sent(invoice), what="the invoice to be sent")
