@@ -3,7 +3,7 @@
 import pytest
 
 from records import selectors
-from records.testing import make_invoice, make_product
+from records.tests.factories import InvoiceFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,8 @@ LISTS = [
 
 @pytest.mark.parametrize("role", ["viewer", "employee", "administrator"])
 def test_every_role_sees_every_record(make_user, role):
-    make_invoice()
-    make_product(sku="SEEN")
+    InvoiceFactory()
+    ProductFactory(sku="SEEN")
     user = make_user(role=role)
 
     for rows in LISTS:
@@ -26,8 +26,8 @@ def test_every_role_sees_every_record(make_user, role):
 
 
 def test_a_user_without_a_role_sees_nothing(make_user):
-    make_invoice()
-    make_product(sku="UNSEEN")
+    InvoiceFactory()
+    ProductFactory(sku="UNSEEN")
     user = make_user(role=None)
 
     for rows in LISTS:

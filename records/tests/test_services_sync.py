@@ -8,7 +8,7 @@ import pytest
 from project import errors
 from records import events, services
 from records.models import ChangeAction, ChangeRecord, Interface, InvoiceStatus, Payment
-from records.testing import line, make_invoice
+from records.tests.factories import InvoiceFactory, LineFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -56,7 +56,9 @@ def test_conflict_and_stale_version_are_the_project_errors():
 
 
 def test_payments_register_as_payment_register_would(received, django_capture_on_commit_callbacks):
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)  # total 121.00
+    invoice = InvoiceFactory(
+        lines=[LineFactory(unit_price="100.00")], finalize=True
+    )  # total 121.00
 
     with django_capture_on_commit_callbacks() as callbacks:
         [outcome] = register(sync_row(invoice, "21.00", "100.00", settle=True))
@@ -83,8 +85,8 @@ def test_payments_register_as_payment_register_would(received, django_capture_on
 
 
 def test_paid_there_but_due_here_fails_the_row_and_writes_nothing(received):
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)
-    other = make_invoice(lines=[line("10.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
+    other = InvoiceFactory(lines=[LineFactory(unit_price="10.00")], finalize=True)
 
     outcomes = register(sync_row(invoice, "21.00", settle=True), sync_row(other, "1.00"))
 
@@ -98,7 +100,7 @@ def test_paid_there_but_due_here_fails_the_row_and_writes_nothing(received):
 
 
 def test_paid_there_without_payments_fails_too():
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
 
     [outcome] = register(sync_row(invoice, settle=True))
 
@@ -107,7 +109,7 @@ def test_paid_there_without_payments_fails_too():
 
 
 def test_uncollectible_there_cancels_an_open_invoice(received):
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
 
     [outcome] = register(sync_row(invoice, cancel=True))
 
@@ -120,7 +122,7 @@ def test_uncollectible_there_cancels_an_open_invoice(received):
 
 
 def test_uncollectible_with_payments_is_refused_as_invoice_cancel_refuses_it():
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
 
     [outcome] = register(sync_row(invoice, "21.00", cancel=True))
 
@@ -132,10 +134,10 @@ def test_uncollectible_with_payments_is_refused_as_invoice_cancel_refuses_it():
 
 
 def test_uncollectible_leaves_an_invoice_that_is_not_open_alone():
-    paid = make_invoice(lines=[line("100.00")], finalize=True)
+    paid = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
     register(sync_row(paid, "121.00"))
     paid.refresh_from_db()
-    cancelled = make_invoice(lines=[line("100.00")], finalize=True)
+    cancelled = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
     services.invoice_cancel(invoice=cancelled, by=None, via=Interface.API)
 
     outcomes = register(sync_row(paid, cancel=True), sync_row(cancelled, cancel=True))
@@ -146,7 +148,7 @@ def test_uncollectible_leaves_an_invoice_that_is_not_open_alone():
 
 
 def test_two_rows_of_one_invoice_see_each_other():
-    invoice = make_invoice(lines=[line("100.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00")], finalize=True)
 
     outcomes = register(sync_row(invoice, "100.00"), sync_row(invoice, "21.00", settle=True))
 
