@@ -71,6 +71,20 @@ def test_arbitrary_credentials_never_give_a_500(authorization, cookies, request)
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
+@pytest.mark.parametrize(
+    "cookie", ["sessionid=0000000\x00", "sessionid=abcdefgh\x00ij", "sessionid=ABC-def-123"]
+)
+@pytest.mark.parametrize(("method", "name"), [("get", "users-me"), ("post", "auth-login")])
+def test_a_session_cookie_that_cannot_be_a_session_key_is_ignored(cookie, method, name):
+    """Found by the property test above: a NUL byte reached PostgreSQL (a 500)."""
+    client = APIClient(raise_request_exception=False)
+
+    response = getattr(client, method)(reverse(name), {}, format="json", HTTP_COOKIE=cookie)
+
+    assert response.status_code in {400, 401, 403}, (response.status_code, response.content)
+    assert response.json()["status"] == response.status_code
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
