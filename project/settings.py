@@ -1,6 +1,7 @@
 """Ledgerbridge settings: one file, driven by the environment (django-environ).
 
-Every variable is listed in `.env.example` and in the README's settings table.
+Every variable is listed in `.env.example` and in docs/settings.md; the steps that are
+more than reading a variable are functions in `project/environment.py`.
 With nothing configured the project runs on its embedded default: SQLite under
 `var/` and a private Valkey server on a unix socket under `var/` (started by
 `make run` / `make test`, see `project/devservices.py`) for the cache, the Celery
@@ -8,13 +9,20 @@ broker and, later, the channel layer. Setting `DATABASE_URL` / `REDIS_URL` swaps
 the transport, never the logic.
 """
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from project.environment import (
+    celery_url,
+    configure_database,
+    field_encryption_keys,
+    local_field_encryption_key,
+    local_secret_key,
+    mailer,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -28,22 +36,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 
 
-def _local_secret_key() -> str:
-    """A development key kept in `var/` so every local process signs alike."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (set DEBUG=true for local development)."
         )
-    SECRET_KEY = _local_secret_key()
+    SECRET_KEY = local_secret_key(VAR_DIR)
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
@@ -100,34 +99,13 @@ WSGI_APPLICATION = "project.wsgi.application"
 ASGI_APPLICATION = "project.asgi.application"
 
 # --- Database ---------------------------------------------------------------
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    if env.bool("DATABASE_POOL", default=False):
-        # psycopg's pool: for ASGI servers, where every thread would otherwise keep
-        # its own persistent connection and exhaust the server's connection slots.
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": 10,
-        }
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-    else:
-        # Persistent connections (one per sync gunicorn worker): a trial on this
-        # hardware measured ~4.5x the throughput of opening one per request.
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web workers, the Celery worker) share the file: WAL lets
-    # readers run beside one writer, IMMEDIATE avoids lock-upgrade deadlocks.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-    # A file, not :memory:, so a worker process in the tests sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-
+DATABASES = {
+    "default": configure_database(
+        env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        env,
+        test_name=VAR_DIR / "test.sqlite3",
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Parallel test processes ---------------------------------------------------
@@ -158,16 +136,9 @@ CACHES = {
 }
 
 
-def _celery_url(url: str) -> str:
-    """kombu spells a unix-socket Redis URL `redis+socket://`."""
-    if url.startswith("unix://"):
-        return "redis+socket://" + url.removeprefix("unix://")
-    return url
-
-
 # --- Celery -----------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or _celery_url(REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or _celery_url(REDIS_URL)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or celery_url(REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or celery_url(REDIS_URL)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -223,29 +194,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 # filemail:///absolute/dir or filemail://relative/dir). Default: with DEBUG, each
 # message written as a file under VAR_DIR/mail/; without, SMTP on localhost.
 _email_url = env.str("EMAIL_URL", default="") or ("filemail://" if DEBUG else "smtp://localhost:25")
-_email = environ.Env.email_url_config(_email_url)
-_email_options = {
-    "host": _email.get("EMAIL_HOST"),
-    "port": _email.get("EMAIL_PORT"),
-    "username": _email.get("EMAIL_HOST_USER"),
-    "password": _email.get("EMAIL_HOST_PASSWORD"),
-    "use_tls": _email.get("EMAIL_USE_TLS"),
-    "use_ssl": _email.get("EMAIL_USE_SSL"),
-    "timeout": _email.get("EMAIL_TIMEOUT") or 10,
-}
-if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
-    # django-environ reads `filemail://var/mail` as host "var" + path "mail": rebuild it.
-    _parsed = urlsplit(_email_url)
-    _mail_dir = BASE_DIR / ((_parsed.netloc + _parsed.path) or str(VAR_DIR / "mail"))
-    _email_options = {"file_path": str(_mail_dir / TEST_WORKER if TEST_WORKER else _mail_dir)}
-elif _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
-    _email_options = {}
-MAILERS = {
-    "default": {
-        "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": {k: v for k, v in _email_options.items() if v not in (None, "")},
-    }
-}
+MAILERS = {"default": mailer(_email_url, base_dir=BASE_DIR, var_dir=VAR_DIR, subfolder=TEST_WORKER)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerbridge <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -386,46 +335,11 @@ INTEGRATIONS_SYNC_STALE_SECONDS = env.int("INTEGRATIONS_SYNC_STALE_SECONDS", def
 # removing the old key. Never derived from SECRET_KEY. Required when DEBUG is off; in
 # development a generated key is kept in `var/field_encryption_key`.
 
-
-def _local_field_encryption_key() -> str:
-    """A development Fernet key kept in `var/` so every local process decrypts alike."""
-    from cryptography.fernet import Fernet
-
-    path = VAR_DIR / "field_encryption_key"
-    if not path.exists():
-        # Created atomically: processes starting together must not end up with two keys.
-        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        draft.write_text(Fernet.generate_key().decode())
-        draft.chmod(0o600)
-        try:
-            path.hardlink_to(draft)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
-
-
-def _field_encryption_keys(raw: str) -> list[str]:
-    from cryptography.fernet import Fernet
-
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
-    for number, key in enumerate(keys, start=1):
-        try:
-            Fernet(key)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"FIELD_ENCRYPTION_KEYS: key number {number} is not a Fernet key (32 url-safe "
-                "base64-encoded bytes; see the README for how to generate one)."
-            ) from None
-    return keys
-
-
-FIELD_ENCRYPTION_KEYS = _field_encryption_keys(env.str("FIELD_ENCRYPTION_KEYS", default=""))
+FIELD_ENCRYPTION_KEYS = field_encryption_keys(env.str("FIELD_ENCRYPTION_KEYS", default=""))
 if not FIELD_ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off: comma-separated Fernet keys "
-            "that encrypt the accounting connections' credentials (see the README)."
+            "that encrypt the accounting connections' credentials (see docs/settings.md)."
         )
-    FIELD_ENCRYPTION_KEYS = [_local_field_encryption_key()]
+    FIELD_ENCRYPTION_KEYS = [local_field_encryption_key(VAR_DIR)]
