@@ -254,8 +254,8 @@ def _measure(env: dict) -> dict:
     _setup_django()
     from integrations.models import SyncRunStatus
     from integrations.providers.budget import RequestBudget, connection_key
-    from integrations.sandbox import SandboxControl, SandboxServer
     from integrations.services import connection_create
+    from sandbox import SandboxControl, SandboxServer
 
     token = "bench-sync-token"
     server = SandboxServer(token=token, rate_limit=False).start()

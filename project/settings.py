@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "records",
     "integrations",
+    "sandbox",  # the Moneybird sandbox: a development tool (run_sandbox), no models
 ]
 
 MIDDLEWARE = [

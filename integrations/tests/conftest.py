@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from integrations.providers.budget import RequestBudget, connection_key
-from integrations.sandbox import SandboxControl, SandboxServer
+from sandbox import SandboxControl, SandboxServer
 
 from .factories import ConnectionFactory
 

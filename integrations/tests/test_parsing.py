@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from integrations.providers.http import EPOCH_THRESHOLD, parse_amount, parse_retry_after
-from integrations.sandbox.store import money
+from sandbox.store import money
 
 NOW = st.floats(min_value=1.7e9, max_value=2.5e9, allow_nan=False)
 EPOCHS = st.integers(min_value=EPOCH_THRESHOLD, max_value=4_000_000_000)

@@ -5,8 +5,8 @@ from django.core.management import CommandError, call_command
 
 from integrations import selectors
 from integrations.models import Connection, ConnectionStatus
-from integrations.sandbox.seed import DEFAULT_ADMINISTRATION_ID
 from integrations.services import connection_test
+from sandbox.seed import DEFAULT_ADMINISTRATION_ID
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pickle
 import httpx
 import pytest
 
-from integrations.sandbox import SandboxControl, SandboxServer
+from sandbox import SandboxControl, SandboxServer
 
 TOKEN = "persistence-test-token"
 

@@ -1,8 +1,13 @@
 """A Moneybird-compatible sandbox server (for the demo, the tests and evaluation).
 
+A tool beside the product, not part of it: no module of accounts, records,
+integrations or project imports it. It is a Django app only for its two management
+commands (`run_sandbox`, which `make run` starts, and `ensure_sandbox_connection`, the
+demo's connection to it); the server itself needs nothing from Django.
+
 Start one in-process (background thread, free loopback port):
 
-    from integrations.sandbox import SandboxServer, SandboxControl
+    from sandbox import SandboxServer, SandboxControl
     server = SandboxServer(token="t0ken").start()
     control = SandboxControl(server.base_url)
     ... server.api_url, server.administration_id ...

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations import selectors, services
 from integrations.models import Provider
-from integrations.sandbox.seed import DEFAULT_ADMINISTRATION_ID
+from sandbox.seed import DEFAULT_ADMINISTRATION_ID
 
 NAME = "Moneybird sandbox (demo)"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.sandbox import SandboxServer
-from integrations.sandbox.seed import DEFAULT_ADMINISTRATION_ID
+from sandbox import SandboxServer
+from sandbox.seed import DEFAULT_ADMINISTRATION_ID
 
 
 def _is_loopback(host: str) -> bool:
