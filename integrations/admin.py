@@ -16,7 +16,6 @@ from project.admin import ReadOnlyAdminMixin
 
 from . import services
 from .models import Connection, ConnectionIssue, ConnectionStatus, OutboxItem, SyncConflict, SyncRun
-from .sync import pull, runs
 
 EDITABLE = ("name", "base_url", "administration_id", "sync_interval_minutes")
 
@@ -159,10 +158,10 @@ class ConnectionAdmin(admin.ModelAdmin):
     def sync_now(self, request, queryset):
         for connection in queryset:
             try:
-                run = runs.sync_run_start(connection=connection, by=request.user)
-            except runs.SyncAlreadyRunning as exc:
+                run = services.sync_run_start(connection=connection, by=request.user)
+            except services.SyncAlreadyRunning as exc:
                 self.message_user(request, f"{connection}: {exc}", messages.WARNING)
-            except runs.ConnectionNotActive as exc:
+            except services.ConnectionNotActive as exc:
                 self.message_user(request, f"{connection}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{connection}: sync queued ({run.pk}).",
@@ -244,9 +243,7 @@ class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry selected items now", permissions=["change"])
     def retry_now(self, request, queryset):
-        from .sync.push import outbox_retry_now
-
-        count = outbox_retry_now(items=list(queryset))
+        count = services.outbox_retry_now(items=list(queryset))
         self.message_user(request, f"{count} item(s) queued again.", messages.SUCCESS)
 
 
@@ -289,7 +286,7 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SyncConflict)
 class SyncConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Records changed on both sides: a person decides (see `pull.sync_conflict_resolve`)."""
+    """Records changed on both sides: a person decides (see `services.sync_conflict_resolve`)."""
 
     list_display = ("detected_at", "connection", "kind", "local_id", "remote_id", "resolved_at")
     list_filter = (OpenListFilter, "kind", "connection")
@@ -304,6 +301,6 @@ class SyncConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def resolve(self, request, queryset):
         count = 0
         for conflict in queryset.filter(resolved_at__isnull=True):
-            pull.sync_conflict_resolve(conflict=conflict, by=request.user)
+            services.sync_conflict_resolve(conflict=conflict, by=request.user)
             count += 1
         self.message_user(request, f"{count} conflict(s) resolved.", messages.SUCCESS)

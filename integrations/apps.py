@@ -6,13 +6,14 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect to the records domain events (records never imports integrations)."""
+        # Models and services can be imported only once the app registry is ready.
         from records import events
 
-        from .sync import push
+        from .services import outbox
 
         events.invoice_finalized.connect(
-            push.on_invoice_finalized, dispatch_uid="integrations.push.invoice_finalized"
+            outbox.on_invoice_finalized, dispatch_uid="integrations.push.invoice_finalized"
         )
         events.payment_registered.connect(
-            push.on_payment_registered, dispatch_uid="integrations.push.payment_registered"
+            outbox.on_payment_registered, dispatch_uid="integrations.push.payment_registered"
         )

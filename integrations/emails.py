@@ -36,8 +36,13 @@ def push_failed_email_send(*, item_id) -> bool:
     user = item.requested_by or (item.invoice.created_by if item.invoice else None)
     if user is None or not user.is_active or not user.email:
         return False
-    context = {"user": user, "item": item, "invoice": item.invoice,
-               "connection": item.connection, "link": settings.FRONTEND_URL}  # fmt: skip
+    context = {
+        "user": user,
+        "item": item,
+        "invoice": item.invoice,
+        "connection": item.connection,
+        "link": settings.FRONTEND_URL,
+    }
     _send(template="push_failed", to=[user.email], context=context)
     return True
 

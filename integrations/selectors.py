@@ -1,4 +1,8 @@
-"""Reads: connections (with their open issues), issues, and a connection's credentials."""
+"""Reads: connections (with their open issues), sync runs, and a connection's credentials.
+
+Who may read connections and sync runs at all is a model permission (`view_connection`,
+`view_syncrun`); every reader sees every row, so these take no viewer.
+"""
 
 import json
 from dataclasses import dataclass, field
@@ -6,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet
 
 from . import crypto
-from .models import Connection, ConnectionIssue, SyncConflict, SyncRun
+from .models import Connection, ConnectionIssue, SyncRun
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ def open_issues() -> QuerySet[ConnectionIssue]:
     return ConnectionIssue.objects.filter(resolved_at__isnull=True)
 
 
-def connection_list(*, viewer=None) -> QuerySet[Connection]:
+def connection_list() -> QuerySet[Connection]:
     """Connections with their open issues (`open_issue_list`). Who may read them at all
     is the `view_connection` permission; every reader sees every connection."""
     return Connection.objects.prefetch_related(
@@ -37,19 +41,9 @@ def connection_find(*, provider: str, base_url: str, administration_id: str) -> 
     ).first()
 
 
-def issue_list(*, connection: Connection | None = None) -> QuerySet[ConnectionIssue]:
-    queryset = ConnectionIssue.objects.select_related("connection", "resolved_by")
-    return queryset.filter(connection=connection) if connection is not None else queryset
-
-
-def sync_run_list(*, viewer=None) -> QuerySet[SyncRun]:
+def sync_run_list() -> QuerySet[SyncRun]:
     """Sync runs, newest first. Who may read them is `view_syncrun` (every role)."""
     return SyncRun.objects.select_related("started_by", "connection")
-
-
-def sync_conflict_list(*, connection: Connection | None = None) -> QuerySet[SyncConflict]:
-    queryset = SyncConflict.objects.select_related("connection", "resolved_by")
-    return queryset.filter(connection=connection) if connection is not None else queryset
 
 
 def connection_credentials(connection: Connection) -> Credentials | None:

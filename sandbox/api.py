@@ -190,13 +190,24 @@ def admin_of(store: Store, params: dict) -> Administration:
 # --- administrations -------------------------------------------------------------
 @route("GET", r"/administrations")
 def administrations_list(store: Store, request: Request, params: dict) -> Response:
-    return Response(200, [
-        {"id": admin.id, "name": admin.name, "language": "nl", "currency": "EUR",
-         "country": "NL", "time_zone": "Europe/Amsterdam", "access": "user",
-         "suspended": False, "period_locked_until": None,
-         "period_start_date": f"{store.clock.today().year}-01-01"}
-        for admin in store.administrations.values()
-    ])  # fmt: skip
+    return Response(
+        200,
+        [
+            {
+                "id": admin.id,
+                "name": admin.name,
+                "language": "nl",
+                "currency": "EUR",
+                "country": "NL",
+                "time_zone": "Europe/Amsterdam",
+                "access": "user",
+                "suspended": False,
+                "period_locked_until": None,
+                "period_start_date": f"{store.clock.today().year}-01-01",
+            }
+            for admin in store.administrations.values()
+        ],
+    )
 
 
 # --- contacts --------------------------------------------------------------------
@@ -219,12 +230,13 @@ def _contact_filter(store: Store, admin: Administration, filters: dict):
     if not filters:
         return list(admin.contacts.values())
     return [
-        c for c in admin.contacts.values()
+        c
+        for c in admin.contacts.values()
         if (created is None or c["created_at"] > created)
         and (updated is None or c["updated_at"] > updated)
         and (not first or (c.get("firstname") or "").lower() == first)
         and (not last or (c.get("lastname") or "").lower() == last)
-    ]  # fmt: skip
+    ]
 
 
 @route("GET", r"/(?P<admin>\d+)/contacts")
@@ -359,13 +371,30 @@ def ledger_accounts_get(store, request, params):
 
 
 # --- sales invoices ----------------------------------------------------------------
-STATES = {"all", "draft", "open", "scheduled", "pending_payment", "late", "reminded", "paid",
-          "uncollectible"}  # fmt: skip
+STATES = {
+    "all",
+    "draft",
+    "open",
+    "scheduled",
+    "pending_payment",
+    "late",
+    "reminded",
+    "paid",
+    "uncollectible",
+}
 
 
 def _invoice_filter(store: Store, admin: Administration, filters: dict, *, default_period):
-    known = {"state", "period", "reference", "contact_id", "created_after", "updated_after",
-             "workflow_id", "recurring_sales_invoice_id"}  # fmt: skip
+    known = {
+        "state",
+        "period",
+        "reference",
+        "contact_id",
+        "created_after",
+        "updated_after",
+        "workflow_id",
+        "recurring_sales_invoice_id",
+    }
     if set(filters) - known:
         raise symbolic(400, "filter is invalid", filter="invalid")
     period = filters.get("period", default_period)

@@ -28,15 +28,19 @@ class SandboxControl:
         """`advance=seconds`, `set=epoch`, `freeze=bool`; no argument reads the clock."""
         return self._call("POST", "/clock", change) if change else self._call("GET", "/clock")
 
-    def rate_limit(self, *, enabled: bool = True, limit: int | None = None,
-                   window: int | None = None) -> dict:  # fmt: skip
+    def rate_limit(
+        self, *, enabled: bool = True, limit: int | None = None, window: int | None = None
+    ) -> dict:
         return self._call(
             "POST", "/rate_limit", {"enabled": enabled, "limit": limit, "window": window}
         )
 
     def plan(self, *, max_contacts: int | None = None, max_sales_invoices: int | None = None):
-        return self._call("POST", "/plan", {"max_contacts": max_contacts,
-                                            "max_sales_invoices": max_sales_invoices})  # fmt: skip
+        return self._call(
+            "POST",
+            "/plan",
+            {"max_contacts": max_contacts, "max_sales_invoices": max_sales_invoices},
+        )
 
     def add_token(self, token: str, scopes: list[str]) -> dict:
         return self._call("POST", "/tokens", {"token": token, "scopes": scopes})
@@ -78,5 +82,8 @@ class SandboxControl:
         return self._call("POST", f"/person/sales_invoices/{invoice_id}/send", {})
 
     def person_register_payment(self, invoice_id: str, *, price: str, payment_date: str) -> dict:
-        return self._call("POST", f"/person/sales_invoices/{invoice_id}/payments",
-                          {"price": price, "payment_date": payment_date})  # fmt: skip
+        return self._call(
+            "POST",
+            f"/person/sales_invoices/{invoice_id}/payments",
+            {"price": price, "payment_date": payment_date},
+        )

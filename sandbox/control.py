@@ -49,8 +49,12 @@ def _route(server, store, method, path, body) -> Response:
         server.reset(seed=body.get("seed", "demo"))
         return Response(200, server.state())
     if (method, path) == ("POST", "/seed"):
-        counts = bulk_seed(store, admin, contacts=int(body.get("contacts", 0)),
-                           sales_invoices=int(body.get("sales_invoices", 0)))  # fmt: skip
+        counts = bulk_seed(
+            store,
+            admin,
+            contacts=int(body.get("contacts", 0)),
+            sales_invoices=int(body.get("sales_invoices", 0)),
+        )
         return Response(200, counts)
     if path == "/clock":
         if method == "POST":
@@ -62,14 +66,17 @@ def _route(server, store, method, path, body) -> Response:
                 store.clock.freeze(bool(body["freeze"]))
         return Response(200, store.clock.state())
     if (method, path) == ("POST", "/rate_limit"):
-        server.rate_limiter.configure(enabled=body.get("enabled"), limit=body.get("limit"),
-                                      window=body.get("window"))  # fmt: skip
+        server.rate_limiter.configure(
+            enabled=body.get("enabled"), limit=body.get("limit"), window=body.get("window")
+        )
         return Response(200, server.rate_limiter.state())
     if (method, path) == ("POST", "/plan"):
         admin.max_contacts = body.get("max_contacts")
         admin.max_sales_invoices = body.get("max_sales_invoices")
-        return Response(200, {"max_contacts": admin.max_contacts,
-                              "max_sales_invoices": admin.max_sales_invoices})  # fmt: skip
+        return Response(
+            200,
+            {"max_contacts": admin.max_contacts, "max_sales_invoices": admin.max_sales_invoices},
+        )
     if (method, path) == ("POST", "/tokens"):
         store.add_token(str(body["token"]), body.get("scopes", ()))
         return Response(201, {"scopes": sorted(store.tokens[str(body["token"])])})

@@ -26,8 +26,9 @@ class RateLimitResult:
 
 
 class RateLimiter:
-    def __init__(self, clock: Clock, *, limit: int = 150, window: int = 300,
-                 enabled: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, clock: Clock, *, limit: int = 150, window: int = 300, enabled: bool = True
+    ) -> None:
         self.clock = clock
         self.limit = limit
         self.window = window

@@ -45,11 +45,20 @@ class _Dropped(Exception):
 class SandboxServer:
     """A Moneybird-compatible server with its own store, clock, rate limiter and faults."""
 
-    def __init__(self, *, token: str, host: str = "127.0.0.1", port: int = 0,
-                 administration_id: str = DEFAULT_ADMINISTRATION_ID, rate_limit: bool = True,
-                 rate_limit_max: int = 150, rate_limit_window: int = 300,
-                 seed: str = "demo", log_limit: int = 100_000,
-                 data_file: Path | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        token: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        administration_id: str = DEFAULT_ADMINISTRATION_ID,
+        rate_limit: bool = True,
+        rate_limit_max: int = 150,
+        rate_limit_window: int = 300,
+        seed: str = "demo",
+        log_limit: int = 100_000,
+        data_file: Path | None = None,
+    ) -> None:
         self.token = token
         self.data_file = data_file
         self.administration_id = administration_id
@@ -57,8 +66,9 @@ class SandboxServer:
         self.store = Store(self.clock)
         self.faults = FaultPlan()
         self._rate_limit_defaults = (rate_limit, rate_limit_max, rate_limit_window)
-        self.rate_limiter = RateLimiter(self.clock, limit=rate_limit_max,
-                                        window=rate_limit_window, enabled=rate_limit)  # fmt: skip
+        self.rate_limiter = RateLimiter(
+            self.clock, limit=rate_limit_max, window=rate_limit_window, enabled=rate_limit
+        )
         self._log: deque[dict] = deque(maxlen=log_limit)
         self._log_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -84,8 +94,9 @@ class SandboxServer:
         return self.base_url + API_PREFIX
 
     def start(self) -> "SandboxServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="moneybird-sandbox",
-                                        daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="moneybird-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -133,9 +144,12 @@ class SandboxServer:
             "api_url": self.api_url,
             "clock": self.clock.state(),
             "rate_limit": self.rate_limiter.state(),
-            "counts": {"contacts": len(admin.contacts), "products": len(admin.products),
-                       "sales_invoices": len(admin.invoices)},
-        }  # fmt: skip
+            "counts": {
+                "contacts": len(admin.contacts),
+                "products": len(admin.products),
+                "sales_invoices": len(admin.invoices),
+            },
+        }
 
     def log_request(self, entry: dict) -> dict:
         with self._log_lock:
@@ -151,8 +165,9 @@ class SandboxServer:
             self._log.clear()
 
     # --- one emulated request -------------------------------------------------------
-    def handle_api(self, method: str, raw_path: str, query: dict, headers, body: bytes,
-                   entry: dict) -> Response:  # fmt: skip
+    def handle_api(
+        self, method: str, raw_path: str, query: dict, headers, body: bytes, entry: dict
+    ) -> Response:
         path = raw_path.removeprefix(API_PREFIX)
         path = path.removesuffix(".json")
         fault = self.faults.take(method, path)
@@ -162,8 +177,10 @@ class SandboxServer:
             if early is not None:
                 return early
         token = _bearer(headers.get("Authorization", ""))
-        scopes = next((s for t, s in self.store.tokens.items()
-                       if token and hmac.compare_digest(t, token)), None)  # fmt: skip
+        scopes = next(
+            (s for t, s in self.store.tokens.items() if token and hmac.compare_digest(t, token)),
+            None,
+        )
         if scopes is None:
             challenge = 'Bearer realm="Moneybird", error="invalid_token"'
             body = {"error": "The access token is invalid", "symbolic": {"token": "invalid"}}
@@ -177,10 +194,19 @@ class SandboxServer:
         try:
             parsed = json.loads(body) if body.strip() else None
         except (ValueError, UnicodeDecodeError):
-            return Response(400, {"error": "Body is not valid JSON",
-                                  "symbolic": {"body": "invalid"}}, rate_headers)  # fmt: skip
-        request = Request(method=method, path=path, query=query, body=parsed,
-                          base_url=self.base_url, raw_path=raw_path)  # fmt: skip
+            return Response(
+                400,
+                {"error": "Body is not valid JSON", "symbolic": {"body": "invalid"}},
+                rate_headers,
+            )
+        request = Request(
+            method=method,
+            path=path,
+            query=query,
+            body=parsed,
+            base_url=self.base_url,
+            raw_path=raw_path,
+        )
         response = dispatch(self.store, request)
         response.headers.update(rate_headers)
         if fault is not None and fault.kind == "commit_then_fail":
@@ -198,12 +224,18 @@ class SandboxServer:
         if fault.kind == "error":
             if fault.status == 500:
                 return Response(500, {"error": "Internal server error"})
-            return Response(fault.status, f"<html><body>{fault.status}</body></html>",
-                            {"Content-Type": "text/html"})  # fmt: skip
+            return Response(
+                fault.status,
+                f"<html><body>{fault.status}</body></html>",
+                {"Content-Type": "text/html"},
+            )
         if fault.kind == "rate_limit":
             at = math.ceil(self.clock.now() + float(fault.retry_after))
-            headers = {"RateLimit-Limit": str(self.rate_limiter.limit), "RateLimit-Remaining": "0",
-                       "RateLimit-Reset": str(at)}  # fmt: skip
+            headers = {
+                "RateLimit-Limit": str(self.rate_limiter.limit),
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(at),
+            }
             form = fault.retry_after_form
             if form == "epoch":
                 headers["Retry-After"] = str(at)
@@ -258,18 +290,26 @@ class _Handler(BaseHTTPRequestHandler):
                 sandbox.persist()
             return
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        entry = sandbox.log_request({"method": self.command, "path": split.path,
-                                     "query": split.query, "status": None, "fault": None,
-                                     "retry_after": None,
-                                     "time": sandbox.clock.now()})  # fmt: skip
+        entry = sandbox.log_request(
+            {
+                "method": self.command,
+                "path": split.path,
+                "query": split.query,
+                "status": None,
+                "fault": None,
+                "retry_after": None,
+                "time": sandbox.clock.now(),
+            }
+        )
         if not split.path.startswith(API_PREFIX + "/"):
             response = Response(
                 404, {"error": "record not found", "symbolic": {"route": "not_found"}}
             )
         else:
             try:
-                response = sandbox.handle_api(self.command, split.path, query, self.headers,
-                                              body, entry)  # fmt: skip
+                response = sandbox.handle_api(
+                    self.command, split.path, query, self.headers, body, entry
+                )
             except _Dropped:
                 self._drop()
                 sandbox.persist()  # "commit then fail" may have written

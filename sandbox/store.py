@@ -31,25 +31,70 @@ CENTS = Decimal("0.01")
 DELIVERY_METHODS = {"Email", "Post", "Manual", "Simplerinvoicing", "Peppol"}
 
 CONTACT_DEFAULTS = {
-    "company_name": "", "firstname": "", "lastname": "", "address1": "", "address2": "",
-    "zipcode": "", "city": "", "country": "NL", "phone": "", "delivery_method": "Email",
-    "customer_id": "", "tax_number": "", "chamber_of_commerce": "", "bank_account": "",
-    "is_trusted": False, "max_transfer_amount": None, "attention": "", "email": "",
-    "email_ubl": True, "send_invoices_to_attention": "", "send_invoices_to_email": "",
-    "send_estimates_to_attention": "", "send_estimates_to_email": "", "sepa_active": False,
-    "sepa_iban": "", "sepa_iban_account_name": "", "sepa_bic": "", "sepa_mandate_id": "",
-    "sepa_mandate_date": None, "sepa_sequence_type": "RCUR", "credit_card_number": "",
-    "credit_card_reference": "", "credit_card_type": None, "tax_number_validated_at": None,
-    "tax_number_valid": None, "invoice_workflow_id": None, "estimate_workflow_id": None,
-    "si_identifier": "", "si_identifier_type": None, "moneybird_payments_mandate": False,
-}  # fmt: skip
+    "company_name": "",
+    "firstname": "",
+    "lastname": "",
+    "address1": "",
+    "address2": "",
+    "zipcode": "",
+    "city": "",
+    "country": "NL",
+    "phone": "",
+    "delivery_method": "Email",
+    "customer_id": "",
+    "tax_number": "",
+    "chamber_of_commerce": "",
+    "bank_account": "",
+    "is_trusted": False,
+    "max_transfer_amount": None,
+    "attention": "",
+    "email": "",
+    "email_ubl": True,
+    "send_invoices_to_attention": "",
+    "send_invoices_to_email": "",
+    "send_estimates_to_attention": "",
+    "send_estimates_to_email": "",
+    "sepa_active": False,
+    "sepa_iban": "",
+    "sepa_iban_account_name": "",
+    "sepa_bic": "",
+    "sepa_mandate_id": "",
+    "sepa_mandate_date": None,
+    "sepa_sequence_type": "RCUR",
+    "credit_card_number": "",
+    "credit_card_reference": "",
+    "credit_card_type": None,
+    "tax_number_validated_at": None,
+    "tax_number_valid": None,
+    "invoice_workflow_id": None,
+    "estimate_workflow_id": None,
+    "si_identifier": "",
+    "si_identifier_type": None,
+    "moneybird_payments_mandate": False,
+}
 CONTACT_WRITABLE = set(CONTACT_DEFAULTS) - {
-    "is_trusted", "max_transfer_amount", "email", "credit_card_number", "credit_card_reference",
-    "credit_card_type", "tax_number_validated_at", "tax_number_valid",
-    "moneybird_payments_mandate", "attention",
-}  # fmt: skip
-PRODUCT_WRITABLE = {"title", "description", "price", "currency", "identifier", "tax_rate_id",
-                    "ledger_account_id", "frequency", "frequency_type"}  # fmt: skip
+    "is_trusted",
+    "max_transfer_amount",
+    "email",
+    "credit_card_number",
+    "credit_card_reference",
+    "credit_card_type",
+    "tax_number_validated_at",
+    "tax_number_valid",
+    "moneybird_payments_mandate",
+    "attention",
+}
+PRODUCT_WRITABLE = {
+    "title",
+    "description",
+    "price",
+    "currency",
+    "identifier",
+    "tax_rate_id",
+    "ledger_account_id",
+    "frequency",
+    "frequency_type",
+}
 INVOICE_WRITABLE = {
     "contact_id",
     "reference",
@@ -310,19 +355,31 @@ class Store:
 
     def _event(self, admin: Administration, action: str, at: str, data=None) -> dict:
         return {
-            "administration_id": admin.admin_int, "user_id": USER_ID, "action": action,
-            "link_entity_id": None, "link_entity_type": None, "data": data or {},
-            "created_at": at, "updated_at": at,
-        }  # fmt: skip
+            "administration_id": admin.admin_int,
+            "user_id": USER_ID,
+            "action": action,
+            "link_entity_id": None,
+            "link_entity_type": None,
+            "data": data or {},
+            "created_at": at,
+            "updated_at": at,
+        }
 
     # --- products -------------------------------------------------------------
     def product_create(self, admin: Administration, attrs: dict) -> dict:
         for required in ("price", "ledger_account_id"):
             if attrs.get(required) in (None, ""):
                 raise symbolic(400, f"{required} is missing", **{required: "required"})
-        record = {"id": self.new_id(), "currency": "EUR", "tax_rate_id": None, "title": None,
-                  "description": "", "identifier": None, "frequency": None,
-                  "frequency_type": None}  # fmt: skip
+        record = {
+            "id": self.new_id(),
+            "currency": "EUR",
+            "tax_rate_id": None,
+            "title": None,
+            "description": "",
+            "identifier": None,
+            "frequency": None,
+            "frequency_type": None,
+        }
         self._product_assign(admin, record, attrs)
         self.stamp(record, created=True)
         admin.products[record["id"]] = record
@@ -346,8 +403,10 @@ class Store:
         errors: dict[str, list[str]] = {}
         if "price" in changes:
             changes["price"] = money(parse_decimal(changes["price"], "price"))
-        for key, table in (("ledger_account_id", admin.ledger_accounts),
-                           ("tax_rate_id", admin.tax_rates)):  # fmt: skip
+        for key, table in (
+            ("ledger_account_id", admin.ledger_accounts),
+            ("tax_rate_id", admin.tax_rates),
+        ):
             if changes.get(key) is not None:
                 changes[key] = str(changes[key])
                 if changes[key] not in table:
@@ -385,12 +444,23 @@ class Store:
             raise symbolic(404, "Contact not found", contact_id="not_found")
         today = self.clock.today()
         record = {
-            "id": self.new_id(), "contact_id": str(contact_id), "state": "draft",
-            "invoice_id": None, "reference": "", "invoice_date": today.isoformat(),
-            "first_due_interval": 14, "currency": "EUR", "prices_are_incl_tax": False,
-            "discount": Decimal(0), "payment_conditions": PAYMENT_CONDITIONS, "details": [],
-            "payments": [], "sent_at": None, "paid_at": None, "_events": [],
-        }  # fmt: skip
+            "id": self.new_id(),
+            "contact_id": str(contact_id),
+            "state": "draft",
+            "invoice_id": None,
+            "reference": "",
+            "invoice_date": today.isoformat(),
+            "first_due_interval": 14,
+            "currency": "EUR",
+            "prices_are_incl_tax": False,
+            "discount": Decimal(0),
+            "payment_conditions": PAYMENT_CONDITIONS,
+            "details": [],
+            "payments": [],
+            "sent_at": None,
+            "paid_at": None,
+            "_events": [],
+        }
         self._invoice_assign(admin, record, attrs)
         self.stamp(record, created=True)
         record["_events"].append(("sales_invoice_created", record["created_at"]))
@@ -450,19 +520,31 @@ class Store:
             if attrs.get("_destroy") in (True, "true", "1", 1):
                 details.remove(existing)
                 continue
-            detail = existing if existing is not None else {
-                "id": self.new_id(), "description": "", "amount": "1", "price": Decimal(0),
-                "tax_rate_id": admin.default_tax_rate_id, "product_id": None,
-                "ledger_account_id": admin.revenue_ledger_account_id, "row_order": None,
-                "created_at": iso_timestamp(self.clock.now()),
-            }  # fmt: skip
+            detail = (
+                existing
+                if existing is not None
+                else {
+                    "id": self.new_id(),
+                    "description": "",
+                    "amount": "1",
+                    "price": Decimal(0),
+                    "tax_rate_id": admin.default_tax_rate_id,
+                    "product_id": None,
+                    "ledger_account_id": admin.revenue_ledger_account_id,
+                    "row_order": None,
+                    "created_at": iso_timestamp(self.clock.now()),
+                }
+            )
             product = None
             if attrs.get("product_id") is not None:
                 product = admin.products.get(str(attrs["product_id"]))
                 if product is None:
                     raise invalid({"details.product": ["does not exist"]})
-                detail.update(product_id=product["id"], description=product.get("title") or "",
-                              price=Decimal(product["price"]))  # fmt: skip
+                detail.update(
+                    product_id=product["id"],
+                    description=product.get("title") or "",
+                    price=Decimal(product["price"]),
+                )
                 detail["tax_rate_id"] = product.get("tax_rate_id") or detail["tax_rate_id"]
                 detail["ledger_account_id"] = product["ledger_account_id"]
             if "description" in attrs:
@@ -473,8 +555,10 @@ class Store:
                 amount = str(attrs["amount"]).strip().removesuffix("x").strip()
                 parse_decimal(amount, "details.amount")
                 detail["amount"] = amount
-            for key, table in (("tax_rate_id", admin.tax_rates),
-                               ("ledger_account_id", admin.ledger_accounts)):  # fmt: skip
+            for key, table in (
+                ("tax_rate_id", admin.tax_rates),
+                ("ledger_account_id", admin.ledger_accounts),
+            ):
                 if attrs.get(key) is not None:
                     if str(attrs[key]) not in table:
                         raise invalid({f"details.{key.removesuffix('_id')}": ["does not exist"]})
@@ -539,17 +623,25 @@ class Store:
         when = parse_date(attrs["payment_date"], "payment_date")
         now = iso_timestamp(self.clock.now())
         payment = {
-            "id": self.new_id(), "administration_id": admin.admin_int,
-            "invoice_type": "SalesInvoice", "invoice_id": record["id"],
-            "financial_account_id": None, "user_id": USER_ID, "payment_transaction_id": None,
+            "id": self.new_id(),
+            "administration_id": admin.admin_int,
+            "invoice_type": "SalesInvoice",
+            "invoice_id": record["id"],
+            "financial_account_id": None,
+            "user_id": USER_ID,
+            "payment_transaction_id": None,
             "transaction_identifier": attrs.get("transaction_identifier"),
-            "price": money(price), "price_base": money(price_base),
-            "payment_date": when.isoformat(), "credit_invoice_id": None,
+            "price": money(price),
+            "price_base": money(price_base),
+            "payment_date": when.isoformat(),
+            "credit_invoice_id": None,
             "financial_mutation_id": None,
-            "ledger_account_id": admin.payments_ledger_account_id, "linked_payment_id": None,
+            "ledger_account_id": admin.payments_ledger_account_id,
+            "linked_payment_id": None,
             "manual_payment_action": attrs.get("manual_payment_action"),
-            "created_at": now, "updated_at": now,
-        }  # fmt: skip
+            "created_at": now,
+            "updated_at": now,
+        }
         record["payments"].append(payment)
         admin.payments[payment["id"]] = record["id"]
         self._settle(admin, record, when)
@@ -612,8 +704,15 @@ class Store:
             tax_totals.append((rate_id, base, rate_tax))
         paid = sum((Decimal(p["price"]) for p in record["payments"]), Decimal(0))
         incl = excl + tax
-        return {"lines": lines, "excl": excl, "incl": incl, "tax_totals": tax_totals,
-                "paid": paid, "unpaid": incl - paid, "discount": discount_total}  # fmt: skip
+        return {
+            "lines": lines,
+            "excl": excl,
+            "incl": incl,
+            "tax_totals": tax_totals,
+            "paid": paid,
+            "unpaid": incl - paid,
+            "discount": discount_total,
+        }
 
     def invoice_due_date(self, record: dict) -> date:
         invoice_date = date.fromisoformat(record["invoice_date"])
@@ -639,39 +738,66 @@ class Store:
         view = hashlib.sha256(f"view:{admin.id}:{record['id']}".encode()).hexdigest()
         details = []
         for detail, net in zip(record["details"], totals["lines"], strict=True):
-            details.append({
-                "id": detail["id"], "administration_id": admin.admin_int,
-                "tax_rate_id": detail["tax_rate_id"],
-                "ledger_account_id": detail["ledger_account_id"],
-                "project_id": None, "product_id": detail["product_id"],
-                "amount": f"{detail['amount']} x",
-                "amount_decimal": money(Decimal(detail["amount"])),
-                "description": detail["description"], "price": money(detail["price"]),
-                "period": None, "row_order": detail["row_order"],
-                "total_price_excl_tax_with_discount": money(net),
-                "total_price_excl_tax_with_discount_base": money(net),
-                "tax_report_reference": ["NL/1a"], "mandatory_tax_text": None,
-                "created_at": detail["created_at"], "updated_at": detail["updated_at"],
-            })  # fmt: skip
+            details.append(
+                {
+                    "id": detail["id"],
+                    "administration_id": admin.admin_int,
+                    "tax_rate_id": detail["tax_rate_id"],
+                    "ledger_account_id": detail["ledger_account_id"],
+                    "project_id": None,
+                    "product_id": detail["product_id"],
+                    "amount": f"{detail['amount']} x",
+                    "amount_decimal": money(Decimal(detail["amount"])),
+                    "description": detail["description"],
+                    "price": money(detail["price"]),
+                    "period": None,
+                    "row_order": detail["row_order"],
+                    "total_price_excl_tax_with_discount": money(net),
+                    "total_price_excl_tax_with_discount_base": money(net),
+                    "tax_report_reference": ["NL/1a"],
+                    "mandatory_tax_text": None,
+                    "created_at": detail["created_at"],
+                    "updated_at": detail["updated_at"],
+                }
+            )
         sent = state != "draft"
         return {
-            "id": record["id"], "administration_id": admin.admin_int,
-            "contact_id": record["contact_id"], "contact": contact_out,
-            "contact_person_id": None, "contact_person": None,
-            "invoice_id": record["invoice_id"], "recurring_sales_invoice_id": None,
-            "subscription_id": None, "workflow_id": admin.workflow_id,
-            "document_style_id": admin.document_style_id, "identity_id": admin.identity_id,
-            "draft_id": None, "state": state, "invoice_date": record["invoice_date"],
-            "due_date": due.isoformat(), "payment_conditions": record["payment_conditions"],
-            "payment_reference": reference, "short_payment_reference": short,
-            "reference": record["reference"], "language": "nl", "currency": record["currency"],
-            "discount": money(record["discount"]), "original_sales_invoice_id": None,
-            "paused": False, "paid_at": record["paid_at"], "sent_at": record["sent_at"],
-            "created_at": record["created_at"], "updated_at": record["updated_at"],
+            "id": record["id"],
+            "administration_id": admin.admin_int,
+            "contact_id": record["contact_id"],
+            "contact": contact_out,
+            "contact_person_id": None,
+            "contact_person": None,
+            "invoice_id": record["invoice_id"],
+            "recurring_sales_invoice_id": None,
+            "subscription_id": None,
+            "workflow_id": admin.workflow_id,
+            "document_style_id": admin.document_style_id,
+            "identity_id": admin.identity_id,
+            "draft_id": None,
+            "state": state,
+            "invoice_date": record["invoice_date"],
+            "due_date": due.isoformat(),
+            "payment_conditions": record["payment_conditions"],
+            "payment_reference": reference,
+            "short_payment_reference": short,
+            "reference": record["reference"],
+            "language": "nl",
+            "currency": record["currency"],
+            "discount": money(record["discount"]),
+            "original_sales_invoice_id": None,
+            "paused": False,
+            "paid_at": record["paid_at"],
+            "sent_at": record["sent_at"],
+            "created_at": record["created_at"],
+            "updated_at": record["updated_at"],
             "public_view_code": str(int(view[:8], 16) % 1000000).zfill(6) if sent else None,
-            "public_view_code_expires_at": None, "version": record["version"],
-            "details": details, "payments": list(record["payments"]),
-            "total_paid": money(totals["paid"]), "total_unpaid": money(totals["unpaid"]),
+            "public_view_code_expires_at": None,
+            "version": record["version"],
+            "details": details,
+            "payments": list(record["payments"]),
+            "total_paid": money(totals["paid"]),
+            "total_unpaid": money(totals["unpaid"]),
             "total_unpaid_base": money(totals["unpaid"]),
             "prices_are_incl_tax": record["prices_are_incl_tax"],
             "total_price_excl_tax": money(totals["excl"]),
@@ -679,21 +805,29 @@ class Store:
             "total_price_incl_tax": money(totals["incl"]),
             "total_price_incl_tax_base": money(totals["incl"]),
             "total_discount": money(totals["discount"]),
-            "marked_dubious_on": None, "marked_uncollectible_on": None,
-            "reminder_count": 0, "next_reminder": due.isoformat() if sent else None,
+            "marked_dubious_on": None,
+            "marked_uncollectible_on": None,
+            "reminder_count": 0,
+            "next_reminder": due.isoformat() if sent else None,
             "original_estimate_id": None,
             "url": f"https://moneybird.sandbox/{admin.id}/external/{view}/sales_invoice",
             "payment_url": f"https://moneybird.sandbox/{admin.id}/external/{view}/sales_invoice",
-            "custom_fields": [], "notes": [], "attachments": [],
+            "custom_fields": [],
+            "notes": [],
+            "attachments": [],
             "events": [self._event(admin, action, at) for action, at in record["_events"]],
             "tax_totals": [
-                {"tax_rate_id": rid, "taxable_amount": money(base),
-                 "taxable_amount_base": money(base), "tax_amount": money(tax),
-                 "tax_amount_base": money(tax)}
+                {
+                    "tax_rate_id": rid,
+                    "taxable_amount": money(base),
+                    "taxable_amount_base": money(base),
+                    "tax_amount": money(tax),
+                    "tax_amount_base": money(tax),
+                }
                 for rid, base, tax in totals["tax_totals"]
             ],
             "time_entries": [],
-        }  # fmt: skip
+        }
 
     def _deleted_contact(self, admin: Administration, contact_id: str) -> dict:
         record = {

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 
 from integrations import selectors, services
 from integrations.models import Connection, SyncRun
-from integrations.sync import push, runs
 from project.api.permissions import ModelPermissions
 from project.api.views import ServiceViewSet, service_schema
 from records import selectors as records_selectors
@@ -47,7 +46,7 @@ class ConnectionViewSet(ServiceViewSet):
     ordering_fields = ["name", "created_at"]
 
     def get_queryset(self):
-        return selectors.connection_list(viewer=self.request.user)
+        return selectors.connection_list()
 
     def service_create(self, data):
         return services.connection_create(**data, by=self.request.user)
@@ -68,7 +67,7 @@ class ConnectionViewSet(ServiceViewSet):
     @action(detail=True, methods=["post"], permission_classes=[CanRunSync])
     def sync(self, request, pk=None):
         """Pull from the accounting system now: 202 with the queued run to poll."""
-        run = runs.sync_run_start(connection=self.get_object(), by=request.user)
+        run = services.sync_run_start(connection=self.get_object(), by=request.user)
         response = Response(s.SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(
             reverse("sync-runs-detail", args=[run.pk])
@@ -107,7 +106,7 @@ class InvoiceSendView(generics.GenericAPIView):
     @extend_schema(request=None, responses={202: s.OutboxItemSerializer})
     def post(self, request, *args, **kwargs):
         invoice = self.get_object()
-        items = push.invoice_send(invoice=invoice, by=request.user)
+        items = services.invoice_send(invoice=invoice, by=request.user)
         item = min(items, key=lambda i: (i.connection.name, str(i.connection_id)))
         response = Response(self.get_serializer(item).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(
@@ -128,4 +127,4 @@ class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-queued_at"]
 
     def get_queryset(self):
-        return selectors.sync_run_list(viewer=self.request.user)
+        return selectors.sync_run_list()

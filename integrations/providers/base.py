@@ -1,7 +1,9 @@
 """The provider interface in Ledgerbridge's terms, and the errors every provider raises.
 
-The sync engine talks only to `AccountingProvider` and branches only on the three
-error families below, so a second provider (Exact Online, Xero) is one new module:
+The sync engine talks only to `AccountingProvider`, reads only the data classes below
+(Ledgerbridge's field names and enums) and branches only on the three error families,
+so a second provider (Exact Online, Xero) is one new package beside `moneybird/` and an
+entry in the registry (`integrations/clients.py`):
 
 - `RetryableError`: try again later (network, timeout, 5xx, 429). `retry_at` is the
   Unix time before which nothing should be sent (from `Retry-After`), or None: use
@@ -15,20 +17,24 @@ Messages and reprs never contain credentials: errors carry the method and the pa
 (without query), the status and the provider's own message only.
 """
 
+import hashlib
+import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 
 # --- errors ---------------------------------------------------------------------------
 class ProviderError(Exception):
     """Base of every provider failure."""
 
-    def __init__(self, message: str, *, status: int | None = None, method: str = "",
-                 path: str = "") -> None:  # fmt: skip
+    def __init__(
+        self, message: str, *, status: int | None = None, method: str = "", path: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -105,8 +111,9 @@ class RedirectRefused(NeedsAttentionError):
 class RecordError(ProviderError):
     """This one record was refused; `field_errors` holds the provider's messages."""
 
-    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None,
-                 **kwargs) -> None:  # fmt: skip
+    def __init__(
+        self, message: str, *, field_errors: dict[str, list[str]] | None = None, **kwargs
+    ) -> None:
         super().__init__(message, **kwargs)
         self.field_errors = field_errors or {}
 
@@ -129,38 +136,57 @@ def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> f
 
 
 # --- data in Ledgerbridge's terms --------------------------------------------------------
+# Providers return these complete, in Ledgerbridge's names and enums; their own field
+# names, state strings and texts stay in their package (e.g. `moneybird/mapping.py`).
+
+
+def content_version(*values) -> int:
+    """A version for records a provider lists without one (products, tax rates): 63
+    bits of a hash of their content."""
+    text = json.dumps([str(v) for v in values])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+class InvoiceState(StrEnum):
+    """An invoice's state in the accounting system, as Ledgerbridge reads it."""
+
+    DRAFT = "draft"  # not sent yet: its content is ours
+    OPEN = "open"  # sent and not settled (due, late, reminded, payment pending)
+    PAID = "paid"
+    UNCOLLECTIBLE = "uncollectible"  # written off there: cancelled here
+
+
 @dataclass(frozen=True)
 class RemoteVersion:
     id: str
     version: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContactData:
-    """A customer as Ledgerbridge sends it; `key` is our own id (Moneybird's `customer_id`)."""
+    """A customer as Ledgerbridge sends it; `key` is our own id (the customer number)."""
 
     key: str
     company_name: str = ""
-    firstname: str = ""
-    lastname: str = ""
+    first_name: str = ""
+    last_name: str = ""
     email: str = ""
-    address1: str = ""
-    zipcode: str = ""
+    phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    postal_code: str = ""
     city: str = ""
     country: str = "NL"
     tax_number: str = ""
+    chamber_of_commerce: str = ""
 
 
-@dataclass(frozen=True)
-class RemoteContact:
+@dataclass(frozen=True, kw_only=True)
+class RemoteContact(ContactData):
+    """A customer as the provider has it: every field of `ContactData`, its id and version."""
+
     id: str
     version: int
-    key: str
-    company_name: str
-    firstname: str
-    lastname: str
-    email: str
-    raw: dict = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -186,10 +212,13 @@ class InvoiceData:
 
 @dataclass(frozen=True)
 class RemotePayment:
+    """A payment there; `reference` is the text a payment registered here from it carries."""
+
     id: str
     invoice_id: str
     amount: Decimal
     payment_date: date
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -197,14 +226,13 @@ class RemoteInvoice:
     id: str
     version: int
     reference: str
-    state: str
+    state: InvoiceState
     number: str | None
     contact_id: str
     total_excl_tax: Decimal
     total_incl_tax: Decimal
     total_unpaid: Decimal
     payments: tuple[RemotePayment, ...]
-    raw: dict = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -212,19 +240,21 @@ class RemoteTaxRate:
     id: str
     name: str
     percentage: Decimal
+    version: int  # `content_version` of its name and percentage
 
 
 @dataclass(frozen=True)
 class RemoteProduct:
-    """A product; `identifier` is its SKU (may be empty), `tax_rate_id` the provider's."""
+    """A product; `sku` is never empty (the provider makes one when it has none),
+    `tax_rate_id` is the provider's, `version` a `content_version`."""
 
     id: str
-    identifier: str
+    version: int
+    sku: str
     title: str
     description: str
     price: Decimal
     tax_rate_id: str | None
-    raw: dict = field(repr=False, compare=False)
 
 
 class AccountingProvider(ABC):
@@ -281,5 +311,6 @@ class AccountingProvider(ABC):
     def list_payments(self, invoice_remote_id: str) -> list[RemotePayment]: ...
 
     @abstractmethod
-    def register_payment(self, invoice_remote_id: str, *, amount: Decimal,
-                         payment_date: date) -> RemotePayment: ...  # fmt: skip
+    def register_payment(
+        self, invoice_remote_id: str, *, amount: Decimal, payment_date: date
+    ) -> RemotePayment: ...

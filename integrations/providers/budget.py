@@ -56,9 +56,16 @@ def connection_key(base_url: str, administration_id: str) -> str:
 
 
 class RequestBudget:
-    def __init__(self, key: str, *, limit: int = 150, window: float = 300.0,
-                 margin: float = 2.0, prefix: str = "integrations:budget",
-                 redis=None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        key: str,
+        *,
+        limit: int = 150,
+        window: float = 300.0,
+        margin: float = 2.0,
+        prefix: str = "integrations:budget",
+        redis=None,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.margin = margin

@@ -4,8 +4,8 @@ The `connection` fixture (an active connection to the sandbox) is in conftest.py
 
 import time
 
+from integrations import services
 from integrations.models import SyncRun, SyncRunStatus
-from integrations.sync import runs
 
 FINISHED = (SyncRunStatus.SUCCEEDED, SyncRunStatus.PARTIAL, SyncRunStatus.FAILED)
 
@@ -23,7 +23,7 @@ def wait_for_run(run, *, timeout: float = 30.0, until=FINISHED) -> SyncRun:
 
 def sync(connection, *, by=None, timeout: float = 30.0) -> SyncRun:
     """Trigger a run as the API does and wait for the worker to finish it."""
-    return wait_for_run(runs.sync_run_start(connection=connection, by=by), timeout=timeout)
+    return wait_for_run(services.sync_run_start(connection=connection, by=by), timeout=timeout)
 
 
 def api_calls(sandbox) -> list[tuple[str, str]]:

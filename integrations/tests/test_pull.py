@@ -1,11 +1,16 @@
 """Pull over real HTTP from the sandbox, run by a real worker: new, changed and deleted
 records arrive; a sync with nothing changed writes nothing and asks only the lists."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 
+from integrations import services
 from integrations.models import ExternalLink, RemoteKind, SyncRunStatus
+from integrations.providers.base import RemoteVersion
+from integrations.sync import prefetch
+from integrations.sync.pull import sync_run_pull
 from records.models import ChangeRecord, Contact, Interface, Product
 from records.tests.factories import ContactFactory, TaxRateFactory
 
@@ -137,15 +142,13 @@ def test_batches_are_written_in_bulk_whatever_their_size(
     """No per-row queries: 500 contacts in 5 batches of 100 take about 20 queries a
     batch (links, matches, one bulk insert each for contacts, history and links,
     progress), far fewer than one per contact."""
-    from integrations.sync import pull, runs
-
     for percentage in (21, 9, 0):
         TaxRateFactory(percentage=percentage)
     sandbox.control.seed(contacts=497)
-    run = runs.sync_run_create(connection=connection)
+    run = services.sync_run_create(connection=connection)
 
     with django_assert_max_num_queries(125):
-        pull.sync_run_execute(run_id=run.pk)  # in this process, to count its queries
+        sync_run_pull(run_id=run.pk)  # in this process, to count its queries
 
     run.refresh_from_db()
     assert (run.status, run.created_count) == (SyncRunStatus.SUCCEEDED, 502)
@@ -162,7 +165,6 @@ def test_invoice_batches_with_payments_are_written_in_bulk(
 
     from django.utils import timezone
 
-    from integrations.sync import pull, runs
     from records.models import Invoice, InvoiceStatus, Payment
 
     sandbox.control.seed(sales_invoices=300)
@@ -186,12 +188,12 @@ def test_invoice_batches_with_payments_are_written_in_bulk(
     ExternalLink.objects.bulk_create(invoice_links)
     paid_there = sum(1 for record in admin.invoices.values() if record["state"] == "paid")
     sandbox.control.clear_requests()
-    run = runs.sync_run_create(connection=connection)
+    run = services.sync_run_create(connection=connection)
 
     # About 107: the plan, rates, products, the 3 demo contacts, then ~25 a batch of 100
     # invoices; registering the payments one by one took 8 more queries each (800 here).
     with django_assert_max_num_queries(125):
-        pull.sync_run_execute(run_id=run.pk)  # in this process, to count its queries
+        sync_run_pull(run_id=run.pk)  # in this process, to count its queries
 
     run.refresh_from_db()
     assert run.status == SyncRunStatus.SUCCEEDED, run.errors
@@ -208,18 +210,13 @@ def test_invoice_batches_with_payments_are_written_in_bulk(
 
 
 def test_fetched_groups_batches_and_raises_a_fetch_error_after_the_batches_before_it():
-    """`_fetched` writes the batches fetched meanwhile together (at most WRITE_GROUP), in
+    """`prefetched` writes the batches fetched meanwhile together (at most WRITE_GROUP), in
     order; a failed fetch is raised only once the batches before it were handed out."""
-    import threading
-
-    from integrations.providers.base import RemoteVersion
-    from integrations.sync import pull
-
-    versions = [RemoteVersion(id=str(n), version=1) for n in range(pull.BATCH * 8)]
+    versions = [RemoteVersion(id=str(n), version=1) for n in range(prefetch.BATCH * 8)]
     release = threading.Event()
 
     def fetch(ids):
-        if ids[0] == str(pull.BATCH * 6):
+        if ids[0] == str(prefetch.BATCH * 6):
             raise RuntimeError("fetch failed")
         if ids[0] != "0":
             release.wait(5)  # the first group is the first batch alone
@@ -228,14 +225,14 @@ def test_fetched_groups_batches_and_raises_a_fetch_error_after_the_batches_befor
     seen = []
 
     def write_all():
-        for batch, remote in pull.Pull._fetched(fetch, versions):
+        for batch, remote in prefetch.prefetched(fetch, versions):
             assert remote == [f"remote {v.id}" for v in batch]
-            assert len(batch) <= pull.WRITE_GROUP * pull.BATCH
+            assert len(batch) <= prefetch.WRITE_GROUP * prefetch.BATCH
             seen.append([v.id for v in batch])
             release.set()
 
     with pytest.raises(RuntimeError, match="fetch failed"):
         write_all()
-    assert seen[0] == [str(n) for n in range(pull.BATCH)]
+    assert seen[0] == [str(n) for n in range(prefetch.BATCH)]
     assert len(seen) < 6  # batches fetched meanwhile went together
-    assert [i for batch in seen for i in batch] == [str(n) for n in range(pull.BATCH * 6)]
+    assert [i for batch in seen for i in batch] == [str(n) for n in range(prefetch.BATCH * 6)]

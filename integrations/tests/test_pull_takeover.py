@@ -9,7 +9,7 @@ import pytest
 from django.db import connection as db
 
 from integrations.models import ExternalLink, RemoteKind, SyncRun, SyncRunStatus
-from integrations.sync import runs
+from integrations.services import sync_runs as runs
 from integrations.tasks.pull import sync_run_execute
 from records.models import Contact
 from records.tests.factories import TaxRateFactory

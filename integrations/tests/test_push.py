@@ -14,7 +14,6 @@ from django.utils import timezone
 from integrations import services
 from integrations.admin import OutboxItemAdmin
 from integrations.models import ConnectionStatus, OutboxItem, OutboxKind, OutboxStatus
-from integrations.sync import push
 from records import services as records_services
 from records.models import AccountingStatus, ChangeRecord, Interface
 from records.tests.factories import InvoiceFactory
@@ -142,24 +141,24 @@ def test_the_sweep_takes_due_and_abandoned_items_in_group_order():
     a0, _a1, _a2 = OutboxItem.objects.filter(invoice=first).order_by("position")
     b0, b1, _b2 = OutboxItem.objects.filter(invoice=second).order_by("position")
     # Fresh items belong to their after-commit dispatch, not to the sweep.
-    assert push.outbox_sweep(now=now) == []
+    assert services.outbox_sweep(now=now) == []
     later = now + timedelta(minutes=5)
-    assert push.outbox_sweep(now=later) == [a0.pk, b0.pk]
+    assert services.outbox_sweep(now=later) == [a0.pk, b0.pk]
     # b0 done, b1 held by a live worker; a0 scheduled for later.
     OutboxItem.objects.filter(pk=b0.pk).update(status=OutboxStatus.SUCCEEDED)
     OutboxItem.objects.filter(pk=b1.pk).update(
         status=OutboxStatus.IN_PROGRESS, lease_until=later + timedelta(minutes=1)
     )
     OutboxItem.objects.filter(pk=a0.pk).update(next_attempt_at=later + timedelta(minutes=1))
-    assert push.outbox_sweep(now=later) == []
+    assert services.outbox_sweep(now=later) == []
     # The lease ran out (its worker died) and a0's time came.
-    assert push.outbox_sweep(now=later + timedelta(minutes=2)) == [a0.pk, b1.pk]
+    assert services.outbox_sweep(now=later + timedelta(minutes=2)) == [a0.pk, b1.pk]
 
 
 def test_pausing_and_reactivating_a_connection(django_capture_on_commit_callbacks):
     connection = ConnectionFactory()
     invoice = InvoiceFactory(finalize=True)
-    assert push.outbox_pause(connection=connection, reason="revoked") == 3
+    assert services.outbox_pause(connection=connection, reason="revoked") == 3
     invoice.refresh_from_db()
     assert invoice.accounting_status == AccountingStatus.PAUSED
     services.connection_report_issue(connection=connection, kind="authentication", message="x")

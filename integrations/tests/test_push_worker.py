@@ -28,7 +28,6 @@ from integrations.models import (
     RemoteKind,
 )
 from integrations.providers.budget import RequestBudget, connection_key
-from integrations.sync import push
 from records import services as records_services
 from records.models import AccountingStatus, Interface, Invoice, PaymentMethod
 from records.tests.factories import ContactFactory, InvoiceFactory
@@ -193,7 +192,7 @@ def test_a_contact_the_provider_rejects_fails_alone_and_tells_who_finalized(
     assert f"Invoice {bad.number} could not be sent" in mails[0]
     assert "send_invoices_to_email is invalid" in mails[0]
     # The failure is permanent: the sweep does not take it (or what waits on it) up.
-    assert push.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == []
+    assert services.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == []
 
 
 def test_a_revoked_token_marks_the_connection_emails_once_and_pauses(
@@ -214,7 +213,7 @@ def test_a_revoked_token_marks_the_connection_emails_once_and_pauses(
     assert issue.kind == IssueKind.AUTHENTICATION
     assert "The access token is invalid" in issue.message
     assert all(i.status == OutboxStatus.PAUSED for i in items_of(first) + items_of(second))
-    assert push.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == []
+    assert services.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == []
     time.sleep(1.0)  # room for a storm, if there were one
     assert sandbox.control.calls() == [
         ("GET", path(sandbox, "contacts/customer_id/" + first.contact.customer_number + ".json"),
@@ -260,12 +259,12 @@ def test_a_worker_killed_mid_push_is_taken_over_after_its_lease_without_a_duplic
         assert create.status == OutboxStatus.IN_PROGRESS
         # The sandbox completes the write it was given.
         wait_for(lambda: remote_ids_with_reference(sandbox, invoice.number), what="the write")
-        assert push.outbox_sweep() == []  # the lease still holds
+        assert services.outbox_sweep() == []  # the lease still holds
 
         # The second worker starts after that check: its start can outlast the lease.
         second_worker = start_worker(env, extra_args=(*args, "-n", f"{queue}-b@%h"))
         wait_for(lambda: timezone.now() > create.lease_until, what="the lease to run out")
-        assert push.outbox_sweep() == [create.pk]
+        assert services.outbox_sweep() == [create.pk]
         wait_for(lambda: sent(invoice), what="the invoice to be sent")
     finally:
         if second_worker is not None:

@@ -17,7 +17,7 @@ from integrations.models import (
     SyncTrigger,
 )
 from integrations.services import connection_update
-from integrations.sync import runs
+from integrations.services import sync_runs as runs
 from records.tests.factories import TaxRateFactory
 
 from .factories import ConnectionFactory

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.models import RemoteKind, SyncConflict, SyncRun, SyncTrigger
-from integrations.sync import runs
+from integrations.services import sync_runs as runs
 from records.tests.factories import ContactFactory
 
 from .factories import ConnectionFactory

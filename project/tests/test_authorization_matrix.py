@@ -67,7 +67,7 @@ def integrations_setup(ctx: Context) -> None:
             name="Offline", base_url="http://127.0.0.1:9/api/v2", administration_id="100002",
             api_token="matrix-token",
         )  # fmt: skip
-    from integrations.sync.runs import sync_run_create
+    from integrations.services import sync_run_create
 
     # A queued sync run (never dispatched) of the offline connection: triggering that one
     # again answers 409.

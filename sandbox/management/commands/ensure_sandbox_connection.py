@@ -28,17 +28,21 @@ class Command(BaseCommand):
         port = port or settings.SANDBOX_PORT
         base_url = f"http://127.0.0.1:{port}/api/v2"
         existing = selectors.connection_find(
-            provider=Provider.MONEYBIRD, base_url=base_url,
+            provider=Provider.MONEYBIRD,
+            base_url=base_url,
             administration_id=DEFAULT_ADMINISTRATION_ID,
-        )  # fmt: skip
+        )
         if existing is not None:
             self.stdout.write(f"Sandbox connection (exists, {existing.status}): {base_url}")
             return
         try:
             services.connection_create(
-                provider=Provider.MONEYBIRD, name=NAME, base_url=base_url,
-                administration_id=DEFAULT_ADMINISTRATION_ID, api_token=settings.SANDBOX_TOKEN,
-            )  # fmt: skip
+                provider=Provider.MONEYBIRD,
+                name=NAME,
+                base_url=base_url,
+                administration_id=DEFAULT_ADMINISTRATION_ID,
+                api_token=settings.SANDBOX_TOKEN,
+            )
         except ValidationError as exc:
             raise CommandError(f"cannot create the sandbox connection: {exc.messages}") from exc
         self.stdout.write(f"Sandbox connection (created): {base_url}")

@@ -33,21 +33,28 @@ class Command(BaseCommand):
     help = "Run the Moneybird-compatible sandbox server on loopback (demo data, one token)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=None,
-                            help="default SANDBOX_PORT (8765); 0 picks a free port")  # fmt: skip
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=None,
+            help="default SANDBOX_PORT (8765); 0 picks a free port",
+        )
         parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
-        parser.add_argument("--token", default=None,
-                            help="the bearer token it accepts (default SANDBOX_TOKEN)")  # fmt: skip
+        parser.add_argument(
+            "--token", default=None, help="the bearer token it accepts (default SANDBOX_TOKEN)"
+        )
         parser.add_argument("--administration-id", default=DEFAULT_ADMINISTRATION_ID)
         parser.add_argument("--seed", choices=["demo", "empty"], default="demo")
         parser.add_argument(
             "--no-rate-limit", action="store_true", help="switch off 150 requests / 5 minutes"
         )
         parser.add_argument(
-            "--data-file", type=Path, default=None,
+            "--data-file",
+            type=Path,
+            default=None,
             help="keep the store in this file: loaded at start when it exists, written "
             "after every change (without it, the store lives in memory only)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, **options):
         if not options["administration_id"].isdigit():

@@ -1,4 +1,9 @@
-"""ExternalLink reads and writes: which remote id our object has on a connection."""
+"""ExternalLinks: which remote id (and version) our object has on a connection.
+
+The push runner reads one link at a time and writes it with the item's outcome
+(`link_set`); the pull runner reads and writes a batch's links at once (`link_states`,
+`links_save`) and marks the ids that disappeared there (`links_mark_gone`).
+"""
 
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -24,20 +29,38 @@ def links_by_remote_id(
 
 
 def link_set(
-    *, connection: Connection, kind: RemoteKind, local_id, remote_id: str,
-    remote_version: int | None, local_version: int | None = None,
-) -> ExternalLink:  # fmt: skip
+    *,
+    connection: Connection,
+    kind: RemoteKind,
+    local_id,
+    remote_id: str,
+    remote_version: int | None,
+    local_version: int | None = None,
+) -> ExternalLink:
     """Create or update the link of our object (idempotent; the remote id may change only
     from nothing to something, which the unique constraints enforce)."""
     link, _ = ExternalLink.objects.update_or_create(
-        connection=connection, kind=kind, local_id=local_id,
+        connection=connection,
+        kind=kind,
+        local_id=local_id,
         defaults={
-            "remote_id": remote_id, "remote_version": remote_version,
-            "local_version": local_version, "remote_deleted_at": None,
+            "remote_id": remote_id,
+            "remote_version": remote_version,
+            "local_version": local_version,
+            "remote_deleted_at": None,
             "synced_at": timezone.now(),
         },
-    )  # fmt: skip
+    )
     return link
+
+
+def linked_local_ids(*, connection: Connection, kind: RemoteKind, local_ids: Iterable) -> set:
+    """Which of `local_ids` have a link of `kind` on `connection`."""
+    return set(
+        ExternalLink.objects.filter(
+            connection=connection, kind=kind, local_id__in=list(local_ids)
+        ).values_list("local_id", flat=True)
+    )
 
 
 class LinkState(NamedTuple):
@@ -95,4 +118,23 @@ def links_save(*, connection: Connection, kind: RemoteKind, values: list[tuple])
         [(connection.pk, kind, *value, now, None) for value in values],
         unique=["connection", "kind", "remote_id"],
         update=_UPDATED,
+    )
+
+
+def links_mark_gone(*, connection: Connection, kind: RemoteKind, remote_ids: Iterable[str]) -> int:
+    """Mark the links of these remote ids deleted there (`remote_deleted_at`; our records
+    stay). Returns how many were not marked before."""
+    return ExternalLink.objects.filter(
+        connection=connection,
+        kind=kind,
+        remote_id__in=list(remote_ids),
+        remote_deleted_at__isnull=True,
+    ).update(remote_deleted_at=timezone.now())
+
+
+def link_forget_remote_version(*, connection_id, kind: str, local_id, local_version) -> None:
+    """The link of our record forgets the remote version and takes `local_version` as
+    seen: the next pull applies the accounting system's values (a resolved conflict)."""
+    ExternalLink.objects.filter(connection=connection_id, kind=kind, local_id=local_id).update(
+        remote_version=None, local_version=local_version
     )

@@ -23,8 +23,8 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from . import base
-from .base import (
+from .. import base
+from ..base import (
     AccessDenied,
     AccountingProvider,
     AuthenticationFailed,
@@ -50,9 +50,10 @@ from .base import (
     UnexpectedResponse,
     UnsafeURL,
     ValidationFailed,
-)  # fmt: skip
-from .budget import RequestBudget, connection_key
-from .http import check_outbound_url, parse_amount, parse_retry_after
+)
+from ..budget import RequestBudget, connection_key
+from ..http import check_outbound_url, parse_retry_after
+from . import mapping
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +76,26 @@ class _BearerToken(httpx.Auth):
 
 
 class MoneybirdClient(AccountingProvider):
-    def __init__(self, *, administration_id: str, token: str, base_url: str = PRODUCTION_URL,
-                 budget: RequestBudget | None = None, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, retries: int = 2, retry_base: float = 0.25,
-                 max_wait: float = 0.0, default_retry_after: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        administration_id: str,
+        token: str,
+        base_url: str = PRODUCTION_URL,
+        budget: RequestBudget | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        retries: int = 2,
+        retry_base: float = 0.25,
+        max_wait: float = 0.0,
+        default_retry_after: float = 60.0,
+    ) -> None:
         if not str(administration_id).isdigit():
             raise UnsafeURL("The administration id must be numeric")
         allow_local = getattr(settings, "INTEGRATIONS_ALLOW_LOCAL_URLS", False)
-        self.base_url = check_outbound_url(base_url, provider_hosts=PROVIDER_HOSTS,
-                                           allow_local=allow_local)  # fmt: skip
+        self.base_url = check_outbound_url(
+            base_url, provider_hosts=PROVIDER_HOSTS, allow_local=allow_local
+        )
         self.administration_id = str(administration_id)
         self._root = f"{self.base_url}/{self.administration_id}/"
         self.budget = budget or RequestBudget(connection_key(self.base_url, self.administration_id))
@@ -112,8 +124,9 @@ class MoneybirdClient(AccountingProvider):
         self.close()
 
     # --- transport ---------------------------------------------------------------
-    def request(self, method: str, path: str, *, json_body=None, params=None,
-                idempotent: bool | None = None):  # fmt: skip
+    def request(
+        self, method: str, path: str, *, json_body=None, params=None, idempotent: bool | None = None
+    ):
         """One API call with budget, classification and the short in-call retries.
         `path` is relative to the administration (`contacts.json`) or absolute
         under the base URL (a `Link` header's next page)."""
@@ -128,8 +141,13 @@ class MoneybirdClient(AccountingProvider):
                 wait = self._in_call_wait(error, attempt, idempotent)
                 if wait is None:
                     raise
-                logger.info("moneybird %s %s: %s; retrying in %.2fs", method, error.path,
-                            type(error).__name__, wait)  # fmt: skip
+                logger.info(
+                    "moneybird %s %s: %s; retrying in %.2fs",
+                    method,
+                    error.path,
+                    type(error).__name__,
+                    wait,
+                )
                 time.sleep(wait)
                 attempt += 1
 
@@ -150,8 +168,9 @@ class MoneybirdClient(AccountingProvider):
         except httpx.TimeoutException:
             raise ProviderTimeout("Moneybird did not answer in time", **where) from None
         except httpx.RequestError as exc:  # transport, decoding, protocol errors
-            raise NetworkError(f"Network error talking to Moneybird: {type(exc).__name__}",
-                               **where) from None  # fmt: skip
+            raise NetworkError(
+                f"Network error talking to Moneybird: {type(exc).__name__}", **where
+            ) from None
         status = response.status_code
         if 200 <= status < 300:
             if status == 204 or not response.content:
@@ -159,8 +178,9 @@ class MoneybirdClient(AccountingProvider):
             try:
                 return response, json.loads(response.content, parse_float=Decimal)
             except ValueError:
-                raise UnexpectedResponse("Moneybird sent a body that is not JSON", status=status,
-                                         **where) from None  # fmt: skip
+                raise UnexpectedResponse(
+                    "Moneybird sent a body that is not JSON", status=status, **where
+                ) from None
         raise self._classify(response, where)
 
     def _classify(self, response: httpx.Response, where: dict) -> ProviderError:
@@ -173,8 +193,9 @@ class MoneybirdClient(AccountingProvider):
         error = body.get("error") if isinstance(body, dict) else None
         message = error if isinstance(error, str) else f"Moneybird answered {status}"
         if 300 <= status < 400:
-            return RedirectRefused("Moneybird answered with a redirect; not followed",
-                                   status=status, **where)  # fmt: skip
+            return RedirectRefused(
+                "Moneybird answered with a redirect; not followed", status=status, **where
+            )
         if status == 401:
             if isinstance(error, str) and error.startswith("No access to"):
                 return MissingScope(message, status=status, **where)
@@ -190,8 +211,9 @@ class MoneybirdClient(AccountingProvider):
             if retry_at is None:
                 retry_at = now + self.default_retry_after
             self.budget.pause_until(retry_at)
-            return RateLimited("Moneybird rate limit reached", status=status, retry_at=retry_at,
-                               **where)  # fmt: skip
+            return RateLimited(
+                "Moneybird rate limit reached", status=status, retry_at=retry_at, **where
+            )
         if status >= 500:
             return ServerError(f"Moneybird server error {status}", status=status, **where)
         if status == 422:
@@ -234,101 +256,89 @@ class MoneybirdClient(AccountingProvider):
         raise NotFound("The administration is not accessible with this token")
 
     def list_tax_rates(self) -> list[RemoteTaxRate]:
-        return [RemoteTaxRate(id=str(r["id"]), name=r["name"],
-                              percentage=parse_amount(r["percentage"]))
-                for r in self._paginate("tax_rates.json")]  # fmt: skip
+        return [mapping.tax_rate(raw) for raw in self._paginate("tax_rates.json")]
 
     def list_products(self) -> list[RemoteProduct]:
-        return [RemoteProduct(id=str(p["id"]), identifier=p.get("identifier") or "",
-                              title=p.get("title") or "", description=p.get("description") or "",
-                              price=parse_amount(p["price"]),
-                              tax_rate_id=str(p["tax_rate_id"]) if p.get("tax_rate_id") else None,
-                              raw=p)
-                for p in self._paginate("products.json")]  # fmt: skip
+        return [mapping.product(raw) for raw in self._paginate("products.json")]
 
     def iter_contacts(self) -> Iterator[RemoteContact]:
-        return (_contact(raw) for raw in self._paginate("contacts.json"))
+        return (mapping.contact(raw) for raw in self._paginate("contacts.json"))
 
     def list_contact_versions(self) -> list[RemoteVersion]:
-        return _versions(self._get("contacts/synchronization.json"))
+        return mapping.versions(self._get("contacts/synchronization.json"))
 
     def fetch_contacts(self, ids: Iterable[str]) -> list[RemoteContact]:
-        return [_contact(raw) for raw in self._sync_fetch("contacts", ids)]
+        return [mapping.contact(raw) for raw in self._sync_fetch("contacts", ids)]
 
     def find_contact(self, key: str) -> RemoteContact | None:
         raw = self._find(f"contacts/customer_id/{_segment(key)}.json")
-        return _contact(raw) if raw else None
+        return mapping.contact(raw) if raw else None
 
     def upsert_contact(self, data: ContactData, *, remote_id: str | None = None) -> RemoteContact:
-        attrs = {
-            "customer_id": data.key, "company_name": data.company_name,
-            "firstname": data.firstname, "lastname": data.lastname,
-            "send_invoices_to_email": data.email, "address1": data.address1,
-            "zipcode": data.zipcode, "city": data.city, "country": data.country,
-            "tax_number": data.tax_number,
-        }  # fmt: skip
+        attrs = mapping.contact_attributes(data)
         if remote_id is None:
             existing = self.find_contact(data.key)
             remote_id = existing.id if existing else None
         if remote_id is not None:
             try:
-                raw = self.request("PATCH", f"contacts/{_remote_id(remote_id)}.json",
-                                   json_body={"contact": attrs}, idempotent=True)[1]  # fmt: skip
-                return _contact(raw)
+                raw = self.request(
+                    "PATCH",
+                    f"contacts/{_remote_id(remote_id)}.json",
+                    json_body={"contact": attrs},
+                    idempotent=True,
+                )[1]
+                return mapping.contact(raw)
             except NotFound:
                 pass  # deleted in Moneybird meanwhile: create it again
-        return _contact(self.request("POST", "contacts.json", json_body={"contact": attrs})[1])
+        return mapping.contact(
+            self.request("POST", "contacts.json", json_body={"contact": attrs})[1]
+        )
 
     def list_invoice_versions(self) -> list[RemoteVersion]:
-        return _versions(self._get("sales_invoices/synchronization.json"))
+        return mapping.versions(self._get("sales_invoices/synchronization.json"))
 
     def fetch_invoices(self, ids: Iterable[str]) -> list[RemoteInvoice]:
-        return [_invoice(raw) for raw in self._sync_fetch("sales_invoices", ids)]
+        return [mapping.invoice(raw) for raw in self._sync_fetch("sales_invoices", ids)]
 
     def find_invoice(self, reference: str) -> RemoteInvoice | None:
         raw = self._find(f"sales_invoices/find_by_reference/{_segment(reference)}.json")
-        return _invoice(raw) if raw else None
+        return mapping.invoice(raw) if raw else None
 
     def create_invoice(self, data: InvoiceData) -> RemoteInvoice:
-        details = []
-        for line in data.lines:
-            detail = {"description": line.description, "amount": str(line.quantity),
-                      "price": str(line.unit_price)}  # fmt: skip
-            if line.tax_rate_id:
-                detail["tax_rate_id"] = line.tax_rate_id
-            if line.ledger_account_id:
-                detail["ledger_account_id"] = line.ledger_account_id
-            details.append(detail)
-        body = {"sales_invoice": {
-            "contact_id": data.contact_id, "reference": data.reference,
-            "invoice_date": data.invoice_date.isoformat(), "first_due_interval": data.due_days,
-            "prices_are_incl_tax": data.prices_include_tax, "details_attributes": details,
-        }}  # fmt: skip
-        return _invoice(self.request("POST", "sales_invoices.json", json_body=body)[1])
+        body = mapping.invoice_body(data)
+        return mapping.invoice(self.request("POST", "sales_invoices.json", json_body=body)[1])
 
     def send_invoice(self, remote_id: str) -> RemoteInvoice:
         body = {"sales_invoice_sending": {"delivery_method": "Email"}}
         path = f"sales_invoices/{_remote_id(remote_id)}/send_invoice.json"
-        return _invoice(self.request("PATCH", path, json_body=body)[1])
+        return mapping.invoice(self.request("PATCH", path, json_body=body)[1])
 
     def list_payments(self, invoice_remote_id: str) -> list[RemotePayment]:
         invoice = self._get(f"sales_invoices/{_remote_id(invoice_remote_id)}.json")
-        return list(_invoice(invoice).payments)
+        return list(mapping.invoice(invoice).payments)
 
-    def register_payment(self, invoice_remote_id: str, *, amount: Decimal,
-                         payment_date: date) -> RemotePayment:  # fmt: skip
+    def register_payment(
+        self, invoice_remote_id: str, *, amount: Decimal, payment_date: date
+    ) -> RemotePayment:
         body = {"payment": {"price": str(amount), "payment_date": payment_date.isoformat()}}
-        raw = self.request("POST", f"sales_invoices/{_remote_id(invoice_remote_id)}/payments.json",
-                           json_body=body)[1]  # fmt: skip
-        return _payment(raw)
+        raw = self.request(
+            "POST", f"sales_invoices/{_remote_id(invoice_remote_id)}/payments.json", json_body=body
+        )[1]
+        return mapping.payment(raw)
 
     def _sync_fetch(self, resource: str, ids: Iterable[str]) -> list[dict]:
         ids = list(ids)
         found = []
         for start in range(0, len(ids), SYNC_BATCH):
             batch = ids[start : start + SYNC_BATCH]
-            found.extend(self.request("POST", f"{resource}/synchronization.json",
-                                      json_body={"ids": batch}, idempotent=True)[1])  # fmt: skip
+            found.extend(
+                self.request(
+                    "POST",
+                    f"{resource}/synchronization.json",
+                    json_body={"ids": batch},
+                    idempotent=True,
+                )[1]
+            )
         return found
 
 
@@ -350,35 +360,3 @@ def _field_errors(error) -> dict[str, list[str]]:
     if not isinstance(error, dict):
         return {}
     return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in error.items()}
-
-
-def _versions(rows) -> list[RemoteVersion]:
-    if not isinstance(rows, list):
-        raise UnexpectedResponse("Moneybird sent a synchronization list that is not a list")
-    return [RemoteVersion(id=str(r["id"]), version=int(r["version"])) for r in rows]
-
-
-def _contact(raw: dict) -> RemoteContact:
-    return RemoteContact(
-        id=str(raw["id"]), version=int(raw["version"]), key=raw.get("customer_id") or "",
-        company_name=raw.get("company_name") or "", firstname=raw.get("firstname") or "",
-        lastname=raw.get("lastname") or "", email=raw.get("send_invoices_to_email") or "",
-        raw=raw,
-    )  # fmt: skip
-
-
-def _payment(raw: dict) -> RemotePayment:
-    return RemotePayment(id=str(raw["id"]), invoice_id=str(raw["invoice_id"]),
-                         amount=parse_amount(raw["price"]),
-                         payment_date=date.fromisoformat(raw["payment_date"]))  # fmt: skip
-
-
-def _invoice(raw: dict) -> RemoteInvoice:
-    return RemoteInvoice(
-        id=str(raw["id"]), version=int(raw["version"]), reference=raw.get("reference") or "",
-        state=raw["state"], number=raw.get("invoice_id"), contact_id=str(raw["contact_id"]),
-        total_excl_tax=parse_amount(raw["total_price_excl_tax"]),
-        total_incl_tax=parse_amount(raw["total_price_incl_tax"]),
-        total_unpaid=parse_amount(raw["total_unpaid"]),
-        payments=tuple(_payment(p) for p in raw.get("payments", ())), raw=raw,
-    )  # fmt: skip

@@ -1,5 +1,8 @@
 """Sync runs: start one (at most one active per connection), claim, progress, finish.
 
+The services of the run's state machine; the pull runner (`integrations.sync.pull`)
+claims a run, commits its batches through `sync_run_progress` and ends it here.
+
 A run's life: `sync_run_start` creates it QUEUED and hands it to a worker after commit;
 the worker claims it (RUNNING, `attempts` + 1), commits one batch at a time (progress,
 counts and `heartbeat_at` in the batch's own transaction) and finishes it (SUCCEEDED,
@@ -25,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from integrations import queue
 from integrations.models import Connection, ConnectionStatus, SyncRun, SyncRunStatus, SyncTrigger
 from integrations.models.sync import ACTIVE_RUN_STATUSES
 from project.errors import Conflict
@@ -36,11 +40,12 @@ MAX_ERRORS = 200  # errors kept on one run; the count goes on in failed_count
 
 
 class SyncAlreadyRunning(Conflict):
-    """A run of this connection is queued or running; `run` is that run (409, `run_id`)."""
+    """A run of this connection is queued or running; `run` is that run."""
 
     def __init__(self, run: SyncRun) -> None:
-        message = f"A sync of this connection is already {run.status} ({run.pk})."
-        super().__init__(message, run_id=str(run.pk))
+        super().__init__(
+            f"A sync of this connection is already {run.status} ({run.pk}).", run_id=str(run.pk)
+        )
         self.run = run
 
 
@@ -53,10 +58,7 @@ class RunTakenOver(Exception):
 
 
 def _dispatch(run: SyncRun) -> None:
-    from integrations.tasks.pull import sync_run_execute
-
-    run_id = str(run.pk)
-    transaction.on_commit(lambda: sync_run_execute.delay(run_id))
+    queue.enqueue(queue.SYNC_RUN, str(run.pk))
 
 
 def sync_run_create(
@@ -142,9 +144,15 @@ def _append_errors(run: SyncRun, errors: list[dict]) -> None:
 
 
 PROGRESS_FIELDS = [
-    "progress_done", "progress_total", "created_count", "updated_count", "deleted_count",
-    "failed_count", "errors", "heartbeat_at",
-]  # fmt: skip
+    "progress_done",
+    "progress_total",
+    "created_count",
+    "updated_count",
+    "deleted_count",
+    "failed_count",
+    "errors",
+    "heartbeat_at",
+]
 
 
 def sync_run_progress(
@@ -227,7 +235,7 @@ def sync_run_fail(*, run_id, error: str) -> None:
 
 
 @transaction.atomic
-def sync_run_wait_by_id(*, run_id, until, error: str) -> None:
+def sync_run_wait(*, run_id, until, error: str) -> None:
     """The run waits for a Celery retry at `until`: noted in its errors, and its
     heartbeat set to then, so the sweep does not take it up meanwhile."""
     current = SyncRun.objects.select_for_update().filter(pk=run_id).first()

@@ -1,4 +1,4 @@
-"""Every write of the integrations app: connections, their credentials, their issues.
+"""Connections: validate, create, change, disable.
 
 Services are keyword-only and raise `django.core.exceptions.ValidationError` with a
 field dict for bad input; interfaces turn it into a 400 (API) or form errors (admin).
@@ -8,30 +8,21 @@ API tokens are never logged, never put in an error message, and stored only encr
 
 import json
 import logging
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from . import clients, crypto
-from .models import Connection, ConnectionIssue, ConnectionStatus, IssueKind, Provider
-from .providers.base import (
-    AuthenticationFailed,
-    MissingScope,
-    NeedsAttentionError,
-    NotFound,
-    PaymentRequired,
-    ProviderError,
-    RetryableError,
-    UnsafeURL,
-)
+from integrations import clients, crypto
+from integrations.models import Connection, ConnectionStatus, Provider
+from integrations.providers.base import UnsafeURL
+
+from .issues import issues_resolve_open
+from .outbox import outbox_resume
 
 logger = logging.getLogger(__name__)
 
 API_TOKEN_MAX_LENGTH = 1000
 UNIQUE_MESSAGE = "A connection to this administration already exists."
-
-
 # --- validation ------------------------------------------------------------------------
 
 
@@ -124,19 +115,29 @@ def connection_create(
     the provider (see `connection_test`)."""
     token = _validate_api_token(api_token)
     url = connection_validate(
-        provider=provider, base_url=base_url, administration_id=administration_id,
-        name=name, sync_interval_minutes=sync_interval_minutes,
-    )  # fmt: skip
+        provider=provider,
+        base_url=base_url,
+        administration_id=administration_id,
+        name=name,
+        sync_interval_minutes=sync_interval_minutes,
+    )
     connection = Connection(
-        provider=provider, name=name.strip(), base_url=url,
-        administration_id=administration_id.strip(), sync_interval_minutes=sync_interval_minutes,
-        encrypted_credentials=_encrypt_credentials(token), created_by=by,
-    )  # fmt: skip
+        provider=provider,
+        name=name.strip(),
+        base_url=url,
+        administration_id=administration_id.strip(),
+        sync_interval_minutes=sync_interval_minutes,
+        encrypted_credentials=_encrypt_credentials(token),
+        created_by=by,
+    )
     _save(connection, force_insert=True)
     logger.info(
         "integrations: connection %s (%s, administration %s) created by %s",
-        connection.pk, provider, connection.administration_id, getattr(by, "pk", None),
-    )  # fmt: skip
+        connection.pk,
+        provider,
+        connection.administration_id,
+        getattr(by, "pk", None),
+    )
     return connection
 
 
@@ -169,9 +170,8 @@ def connection_update(
         and new_admin != current.administration_id
         and (current.last_pushed_at or current.last_pulled_at)
     ):
-        raise ValidationError({"administration_id": [
-            "The administration cannot change after a sync; create a new connection instead."
-        ]})  # fmt: skip
+        message = "The administration cannot change after a sync; create a new connection instead."
+        raise ValidationError({"administration_id": [message]})
     changed: list[str] = []
     if (
         base_url is not None
@@ -183,11 +183,16 @@ def connection_update(
             provider=current.provider,
             base_url=base_url if base_url is not None else current.base_url,
             administration_id=new_admin if new_admin is not None else current.administration_id,
-            name=name, sync_interval_minutes=sync_interval_minutes, exclude_pk=current.pk,
-        )  # fmt: skip
-        updates = {"base_url": url, "administration_id": new_admin,
-                   "name": name.strip() if name is not None else None,
-                   "sync_interval_minutes": sync_interval_minutes}  # fmt: skip
+            name=name,
+            sync_interval_minutes=sync_interval_minutes,
+            exclude_pk=current.pk,
+        )
+        updates = {
+            "base_url": url,
+            "administration_id": new_admin,
+            "name": name.strip() if name is not None else None,
+            "sync_interval_minutes": sync_interval_minutes,
+        }
         for attr, value in updates.items():
             if value is not None and getattr(current, attr) != value:
                 setattr(current, attr, value)
@@ -202,17 +207,19 @@ def connection_update(
             )
         current.status = ConnectionStatus.ACTIVE
         changed.append("status")
-        _resolve_open_issues(current, by=by)
+        issues_resolve_open(connection=current, by=by)
     elif status == ConnectionStatus.DISABLED and current.status != ConnectionStatus.DISABLED:
         current.status = ConnectionStatus.DISABLED
         changed.append("status")
     if changed:
         _save(current, update_fields=[*changed, "updated_at"])
-        logger.info("integrations: connection %s changed (%s) by %s", current.pk,
-                    ", ".join(sorted(changed)), getattr(by, "pk", None))  # fmt: skip
+        logger.info(
+            "integrations: connection %s changed (%s) by %s",
+            current.pk,
+            ", ".join(sorted(changed)),
+            getattr(by, "pk", None),
+        )
     if "status" in changed and current.status == ConnectionStatus.ACTIVE:
-        from .sync.push import outbox_resume  # the engine uses these services
-
         outbox_resume(connection=current)  # un-pause its outbox items
     return current
 
@@ -234,144 +241,10 @@ def connection_disable(
         changed.append("encrypted_credentials")
     if changed:
         current.save(update_fields=[*changed, "updated_at"])
-        logger.info("integrations: connection %s disabled%s by %s", current.pk,
-                    " and its credentials erased" if erase_credentials else "",
-                    getattr(by, "pk", None))  # fmt: skip
-    return current
-
-
-# --- issues ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def connection_report_issue(*, connection: Connection, kind: str, message: str) -> ConnectionIssue:
-    """Record a problem a person must resolve and mark an active connection
-    needs-attention. A repeat of an open issue of the same kind updates its message."""
-    current = _locked(connection)
-    if current.status == ConnectionStatus.ACTIVE:
-        current.status = ConnectionStatus.NEEDS_ATTENTION
-        current.save(update_fields=["status", "updated_at"])
-    issue, created = ConnectionIssue.objects.update_or_create(
-        connection=current, kind=kind, resolved_at=None, defaults={"message": message}
-    )
-    logger.warning("integrations: connection %s needs attention (%s)%s", current.pk, kind,
-                   "" if created else ", again")  # fmt: skip
-    return issue
-
-
-def _resolve_open_issues(connection: Connection, *, by) -> int:
-    return ConnectionIssue.objects.filter(connection=connection).resolve(by=by)
-
-
-@transaction.atomic
-def connection_issue_resolve(*, issue: ConnectionIssue, by=None) -> ConnectionIssue:
-    """Mark one issue resolved (the connection's status is changed separately)."""
-    ConnectionIssue.objects.filter(pk=issue.pk).resolve(by=by)
-    issue.refresh_from_db()
-    return issue
-
-
-# --- checking a connection against the provider ------------------------------------------------
-
-NEEDS_PERSON, RETRYABLE, PERMANENT = "needs_person", "retryable", "permanent"
-
-
-def error_kind(error: ProviderError) -> str:
-    """The provider error family as the API names it."""
-    if isinstance(error, NeedsAttentionError):
-        return NEEDS_PERSON
-    if isinstance(error, RetryableError):
-        return RETRYABLE
-    return PERMANENT
-
-
-def issue_kind_for(error: NeedsAttentionError) -> str:
-    """The issue kind a needs-attention error is recorded under."""
-    if isinstance(error, MissingScope):
-        return IssueKind.MISSING_SCOPE
-    if isinstance(error, AuthenticationFailed):
-        return IssueKind.AUTHENTICATION
-    if isinstance(error, PaymentRequired):
-        return IssueKind.PLAN_LIMIT
-    if isinstance(error, clients.CredentialsUnreadable | clients.MissingCredentials):
-        return IssueKind.CREDENTIALS
-    return IssueKind.CONFIGURATION
-
-
-@dataclass(frozen=True)
-class ConnectionCheck:
-    ok: bool
-    administration: dict | None = None
-    error: dict | None = None
-
-    def as_dict(self) -> dict:
-        if self.ok:
-            return {"ok": True, "administration": self.administration}
-        return {"ok": False, "error": self.error}
-
-
-def connection_test(*, connection: Connection, by=None) -> ConnectionCheck:
-    """Ask the provider whether the credentials open the administration. Never raises
-    for provider trouble: the outcome is the answer. Changes nothing (a failed check
-    does not mark the connection; the sync engine does that when a sync fails)."""
-    try:
-        # Short timeouts and one retry: a person is waiting, and so is a web worker.
-        with clients.client_for(connection, read_timeout=10.0, retries=1) as client:
-            name = client.check()
-    except NotFound as error:  # the token works, but not for this administration
-        return _failed(connection, NEEDS_PERSON, error)
-    except ProviderError as error:
-        return _failed(connection, error_kind(error), error)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        # A body the client could not read (it does not check the shape of this list).
-        return _failed(connection, RETRYABLE, "The provider sent an answer that could not be read")
-    logger.info("integrations: connection %s checked by %s: ok", connection.pk,
-                getattr(by, "pk", None))  # fmt: skip
-    return ConnectionCheck(
-        ok=True, administration={"id": connection.administration_id, "name": name}
-    )
-
-
-def _failed(connection: Connection, kind: str, error) -> ConnectionCheck:
-    logger.info("integrations: connection %s check failed: %s (%s)", connection.pk, kind,
-                type(error).__name__ if isinstance(error, Exception) else "unreadable")  # fmt: skip
-    return ConnectionCheck(ok=False, error={"kind": kind, "detail": str(error)})
-
-
-# --- key rotation ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RotationResult:
-    rotated: int
-    current: int
-    failed: list[str]
-
-
-def credentials_rotate() -> RotationResult:
-    """Re-encrypt every stored credential with the first key of FIELD_ENCRYPTION_KEYS.
-
-    Idempotent: credentials already under the first key are left alone. Each row is
-    written only if its ciphertext is still the one read (a concurrent token change
-    wins). Rows no key opens are listed in `failed` and left as they are.
-    """
-    rotated = current = 0
-    failed = []
-    rows = Connection.objects.exclude(encrypted_credentials="").values_list(
-        "pk", "encrypted_credentials"
-    )
-    for pk, ciphertext in rows.iterator(chunk_size=500):
-        if crypto.is_current(ciphertext):
-            current += 1
-            continue
-        try:
-            new = crypto.rotate(ciphertext)
-        except crypto.DecryptionError:
-            failed.append(str(pk))
-            continue
-        rotated += Connection.objects.filter(pk=pk, encrypted_credentials=ciphertext).update(
-            encrypted_credentials=new
+        logger.info(
+            "integrations: connection %s disabled%s by %s",
+            current.pk,
+            " and its credentials erased" if erase_credentials else "",
+            getattr(by, "pk", None),
         )
-    logger.info("integrations: credentials rotated: %d, already current: %d, unreadable: %d",
-                rotated, current, len(failed))  # fmt: skip
-    return RotationResult(rotated=rotated, current=current, failed=failed)
+    return current
