@@ -92,8 +92,6 @@ class InvoicePass(PullPass):
                 for p in new
             ],
             settle=item.state == InvoiceState.PAID and invoice.status != InvoiceStatus.PAID,
-            cancel=item.state == InvoiceState.UNCOLLECTIBLE
-            and invoice.status == InvoiceStatus.OPEN,
         )
 
     def _apply_owned(self, pending, payment_links, numbers, values, new_links, counts) -> None:
