@@ -17,7 +17,6 @@ import math
 import os
 import socket
 import threading
-import time
 from collections import deque
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -342,17 +341,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
-
-
-def wait_until_serving(url: str, timeout: float = 10.0) -> None:
-    """Block until something accepts connections at `url`'s host and port."""
-    split = urlsplit(url)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((split.hostname, split.port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)

@@ -73,9 +73,6 @@ class OutboxStatus(models.TextChoices):
     PAUSED = "paused", "Paused"  # the connection needs attention (401 and the like)
 
 
-OPEN_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.IN_PROGRESS, OutboxStatus.PAUSED)
-
-
 class OutboxItem(UUIDModel, TimestampedModel):
     """One push to the accounting system, written in the transaction of its cause.
 
