@@ -225,10 +225,10 @@ def _fetch_only_seconds(env: dict, server, token: str) -> float:
 
 def _sync(connection) -> tuple[float, object]:
     from integrations.models import SyncRun
-    from integrations.sync import runs
+    from integrations.services import sync_run_start
 
     start = time.perf_counter()
-    run = runs.sync_run_start(connection=connection)
+    run = sync_run_start(connection=connection)
     while True:
         run = SyncRun.objects.get(pk=run.pk)
         if run.finished_at is not None:
