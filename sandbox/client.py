@@ -81,6 +81,9 @@ class SandboxControl:
     def person_send_invoice(self, invoice_id: str) -> dict:
         return self._call("POST", f"/person/sales_invoices/{invoice_id}/send", {})
 
+    def person_mark_uncollectible(self, invoice_id: str) -> dict:
+        return self._call("POST", f"/person/sales_invoices/{invoice_id}/uncollectible", {})
+
     def person_register_payment(self, invoice_id: str, *, price: str, payment_date: str) -> dict:
         return self._call(
             "POST",

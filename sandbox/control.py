@@ -16,6 +16,7 @@
     PATCH  /_sandbox/person/sales_invoices/{id} {attrs}; DELETE likewise
     POST   /_sandbox/person/sales_invoices/{id}/payments  {"price": "..", "payment_date": ".."}
     POST   /_sandbox/person/sales_invoices/{id}/send
+    POST   /_sandbox/person/sales_invoices/{id}/uncollectible  (a person writes it off)
 
 Person edits change `version` like any change and do not appear in the request log.
 """
@@ -92,7 +93,9 @@ def _route(server, store, method, path, body) -> Response:
             server.clear_log()
             return Response(204)
         return Response(200, server.request_log())
-    match = re.fullmatch(r"/person/(contacts|sales_invoices)/(\d+)(/payments|/send)?", path)
+    match = re.fullmatch(
+        r"/person/(contacts|sales_invoices)/(\d+)(/payments|/send|/uncollectible)?", path
+    )
     if match:
         return _person(store, admin, method, *match.groups(), body)
     return Response(404, {"error": f"no control endpoint {method} /_sandbox{path}"})
@@ -122,4 +125,7 @@ def _person(store, admin, method, resource, record_id, action, body) -> Response
             return Response(
                 200, store.invoice_json(admin, store.invoice_send(admin, record_id, body))
             )
+        if method == "POST" and action == "/uncollectible":
+            record = store.invoice_mark_uncollectible(admin, record_id)
+            return Response(200, store.invoice_json(admin, record))
     return Response(405, {"error": "method not allowed"})

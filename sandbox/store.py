@@ -611,6 +611,19 @@ class Store:
         record["_events"].append(("sales_invoice_send_email", record["updated_at"]))
         return record
 
+    def invoice_mark_uncollectible(self, admin: Administration, invoice_id: str) -> dict:
+        """A person writes a sent, unpaid invoice off (state `uncollectible`)."""
+        record = self.invoice_get(admin, invoice_id)
+        if record["state"] in ("draft", "paid", "uncollectible"):
+            raise symbolic(422, "Invoice cannot be marked uncollectible", state="invalid")
+        record["state"] = "uncollectible"
+        record["_uncollectible_on"] = self.clock.today().isoformat()
+        self.stamp(record)
+        record["_events"].append(
+            ("sales_invoice_state_changed_to_uncollectible", record["updated_at"])
+        )
+        return record
+
     def payment_create(self, admin: Administration, invoice_id: str, attrs: dict) -> dict:
         record = self.invoice_get(admin, invoice_id)
         for required in ("payment_date", "price"):
@@ -806,7 +819,7 @@ class Store:
             "total_price_incl_tax_base": money(totals["incl"]),
             "total_discount": money(totals["discount"]),
             "marked_dubious_on": None,
-            "marked_uncollectible_on": None,
+            "marked_uncollectible_on": record.get("_uncollectible_on"),
             "reminder_count": 0,
             "next_reminder": due.isoformat() if sent else None,
             "original_estimate_id": None,

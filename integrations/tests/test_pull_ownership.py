@@ -1,5 +1,6 @@
 """Who owns what when pulling: a contact changed on both sides becomes a conflict; a
-payment registered in Moneybird pays our invoice through records' payment service."""
+payment registered in Moneybird pays our invoice through records' payment service; an
+invoice written off there is cancelled here."""
 
 import datetime as dt
 from decimal import Decimal
@@ -69,11 +70,8 @@ def test_a_contact_changed_on_both_sides_is_a_conflict_and_neither_side_is_overw
     assert Contact.objects.get(pk=contact.pk).city == "Haarlem"
 
 
-def test_a_payment_registered_in_moneybird_pays_the_invoice_here(sandbox, connection):
-    rate = TaxRateFactory(percentage=21)
-    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=21)], finalize=True)
-    assert (invoice.status, invoice.total) == (InvoiceStatus.OPEN, Decimal("121.00"))
-    # The invoice as the push left it: created and sent in Moneybird, both linked.
+def pushed_and_sent(sandbox, connection, invoice, rate):
+    """The invoice as the push leaves it: created and sent in Moneybird, both linked."""
     with MoneybirdClient(
         base_url=sandbox.api_url, administration_id=sandbox.administration_id, token=sandbox.token
     ) as client:
@@ -110,6 +108,14 @@ def test_a_payment_registered_in_moneybird_pays_the_invoice_here(sandbox, connec
         remote_id=remote_rate.id,
         remote_version=None,
     )
+    return sent
+
+
+def test_a_payment_registered_in_moneybird_pays_the_invoice_here(sandbox, connection):
+    rate = TaxRateFactory(percentage=21)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=21)], finalize=True)
+    assert (invoice.status, invoice.total) == (InvoiceStatus.OPEN, Decimal("121.00"))
+    sent = pushed_and_sent(sandbox, connection, invoice, rate)
     payment = sandbox.control.person_register_payment(
         sent.id, price="121.00", payment_date=dt.date.today().isoformat()
     )
@@ -136,3 +142,25 @@ def test_a_payment_registered_in_moneybird_pays_the_invoice_here(sandbox, connec
     again = sync(connection)
     assert (again.updated_count, again.failed_count) == (0, 0)
     assert invoice.payments.count() == 1
+
+
+def test_an_invoice_written_off_in_moneybird_is_cancelled_here(sandbox, connection):
+    rate = TaxRateFactory(percentage=21)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="100.00", rate=21)], finalize=True)
+    sent = pushed_and_sent(sandbox, connection, invoice, rate)
+    sandbox.control.person_mark_uncollectible(sent.id)
+
+    run = sync(connection)
+
+    assert run.status == SyncRunStatus.SUCCEEDED, run.errors
+    assert run.updated_count == 1
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.CANCELLED
+    assert invoice.accounting_remote_number == sent.number
+    change = ChangeRecord.objects.filter(object_id=invoice.pk, action=ChangeAction.CANCEL).get()
+    assert change.via == Interface.SYNC
+    assert change.changes["status"] == [InvoiceStatus.OPEN, InvoiceStatus.CANCELLED]
+
+    # Again with nothing changed: nothing more happens.
+    again = sync(connection)
+    assert (again.updated_count, again.failed_count) == (0, 0)
