@@ -1,8 +1,11 @@
-"""Which client serves which provider, and a ready client for a connection.
+"""The provider registry (`PROVIDERS`: which client serves which provider), and a ready
+client for a connection.
 
-The one place that turns a `Connection` row into an `AccountingProvider`: it checks the
-base URL with the provider's outbound URL policy (`providers/http.py`) and decrypts the
-credentials at the last moment. Problems that need a person are raised as
+A second provider is a package under `providers/` (its client and its mapping), a
+`Provider` choice and an entry in `PROVIDERS`; the runners in `sync/` do not change.
+This is the one place that turns a `Connection` row into an `AccountingProvider`: it
+checks the base URL with the provider's outbound URL policy (`providers/http.py`) and
+decrypts the credentials at the last moment. Problems that need a person are raised as
 `NeedsAttentionError`s, like the client's own, so callers branch on the three families
 of `providers/base.py` only.
 """
