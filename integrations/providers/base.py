@@ -1,8 +1,8 @@
 """The provider interface in Ledgerbridge's terms, and the errors every provider raises.
 
-The sync engine talks only to `AccountingProvider`, reads only the data classes below
-(Ledgerbridge's field names and enums) and branches only on the three error families,
-so a second provider (Exact Online, Xero) is one new package beside `moneybird/` and an
+The runners (`integrations/sync/`) talk only to `AccountingProvider`, read only the data
+classes below (Ledgerbridge's field names and enums) and branch only on the three error
+families, so a second provider (Exact Online, Xero) is one new package beside `moneybird/` and an
 entry in the registry (`integrations/clients.py`):
 
 - `RetryableError`: try again later (network, timeout, 5xx, 429). `retry_at` is the

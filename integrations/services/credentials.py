@@ -44,7 +44,7 @@ class ConnectionCheck:
 def connection_test(*, connection: Connection, by=None) -> ConnectionCheck:
     """Ask the provider whether the credentials open the administration. Never raises
     for provider trouble: the outcome is the answer. Changes nothing (a failed check
-    does not mark the connection; the sync engine does that when a sync fails)."""
+    does not mark the connection; the runners do that when a push or a sync fails)."""
     try:
         # Short timeouts and one retry: a person is waiting, and so is a web worker.
         with clients.client_for(connection, read_timeout=10.0, retries=1) as client:
