@@ -11,7 +11,6 @@ after them, and one written off there (uncollectible) is cancelled. An invoice w
 row fails is left out whole (its links and number too) and counted as failed.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -91,7 +90,8 @@ class InvoicePass(PullPass):
                 )
                 for p in new
             ],
-            settle=item.state == InvoiceState.PAID and invoice.status != InvoiceStatus.PAID,
+            settle=item.state == InvoiceState.PAID,
+            cancel=item.state == InvoiceState.UNCOLLECTIBLE,
         )
 
     def _apply_owned(self, pending, payment_links, numbers, values, new_links, counts) -> None:
@@ -101,11 +101,6 @@ class InvoicePass(PullPass):
         unlinked = self._unlinked_payments([invoice for _, invoice in pending])
         rows, plans = [], []
         for item, invoice in pending:
-            if item.state == InvoiceState.UNCOLLECTIBLE and invoice.status == InvoiceStatus.OPEN:
-                self._write_off(
-                    item, invoice, unlinked, payment_links, numbers, values, new_links, counts
-                )
-                continue
             new, twin_links = self._match_twins(
                 unlinked.get(invoice.pk, []),
                 [p for p in item.payments if p.id not in payment_links],
@@ -127,43 +122,6 @@ class InvoicePass(PullPass):
             ]
             counts.updated += invoice.pk in numbers or invoice.version != version
             values.append((invoice.pk, item.id, item.version, invoice.version))
-
-    def _write_off(
-        self, item, invoice, unlinked, payment_links, numbers, values, new_links, counts
-    ):
-        """Until records' bulk row cancels: an invoice written off there (uncollectible)
-        gets its payments made there and is cancelled, in a savepoint of its own."""
-        version = invoice.version
-        new, twin_links = self._match_twins(
-            unlinked.get(invoice.pk, []), [p for p in item.payments if p.id not in payment_links]
-        )
-        try:
-            with transaction.atomic():
-                for remote in new:
-                    payment = records.payment_register(
-                        invoice=invoice,
-                        amount=remote.amount,
-                        date=remote.payment_date,
-                        method=PaymentMethod.OTHER,
-                        reference=remote.reference,
-                        by=None,
-                        via=VIA,
-                    )
-                    invoice = payment.invoice  # locked and updated by the service
-                    twin_links.append((payment.pk, remote.id, None, None))
-                if invoice.status == InvoiceStatus.OPEN:
-                    invoice = records.invoice_cancel(invoice=invoice, by=None, via=VIA)
-        except ValidationError as exc:
-            counts.fail(RemoteKind.INVOICE, item.id, exc.message_dict)
-            numbers.pop(invoice.pk, None)
-            return
-        except records.Conflict as exc:
-            counts.fail(RemoteKind.INVOICE, item.id, str(exc))
-            numbers.pop(invoice.pk, None)
-            return
-        new_links += twin_links
-        counts.updated += invoice.pk in numbers or invoice.version != version
-        values.append((invoice.pk, item.id, item.version, invoice.version))
 
     def _unlinked_payments(self, invoices) -> dict:
         """Our payments without a payment link, of the invoices that have payments, by
