@@ -6,9 +6,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect to the records domain events (records never imports integrations)."""
-        # Models and services can be imported only once the app registry is ready.
+        # import here: apps.py is imported before the models exist, and events use them.
         from records import events
 
+        # import here: the services use the models, which exist only once apps are ready.
         from .services import outbox
 
         events.invoice_finalized.connect(
