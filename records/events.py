@@ -7,10 +7,10 @@ a receiver that raises aborts the change. A receiver that talks to the outside w
 must defer that work with `transaction.on_commit`.
 
 Receivers:
-- `invoice_finalized`: `integrations.sync.push.on_invoice_finalized` writes the outbox
+- `invoice_finalized`: `integrations.services.outbox.on_invoice_finalized` writes the outbox
   items that push the invoice to each active accounting connection (connected in
   `integrations.apps.IntegrationsConfig.ready`).
-- `payment_registered`: `integrations.sync.push.on_payment_registered` queues a
+- `payment_registered`: `integrations.services.outbox.on_payment_registered` queues a
   `register_payment` push behind the invoice's own pushes.
 """
 
