@@ -9,6 +9,7 @@
   `.raw(...)`) only in `project/db/bulk.py`.
 - Nothing under `integrations/sync/` imports a Moneybird-specific module or name: the
   runners work for any provider.
+- No product module (accounts, records, integrations, project) imports the sandbox.
 
 The project's modules are the packages at the top of the repository (a folder with an
 `__init__.py`), less the tests (`tests/`, every `*/tests/`) and the migrations. bench/
@@ -32,6 +33,7 @@ BULK_SQL_MODULE = "project.db.bulk"
 TOOLS = {"bench"}
 SQL_WORDS = ("vendor", "cursor", "execute", "RawSQL", "raw(")
 PROVIDER_NEUTRAL = "integrations.sync"
+PRODUCT = {"accounts", "records", "integrations", "project"}
 PRAGMAS = ("noqa", "fmt:", "type:", "pragma")
 
 
@@ -317,3 +319,15 @@ def test_the_sync_runners_import_nothing_moneybird_specific():
                 found.append(f"{module.relpath}:{node.lineno}: `{ast.unparse(node)}`")
 
     assert not found, "Moneybird-specific imports in integrations/sync/:\n" + "\n".join(found)
+
+
+def test_no_product_module_imports_the_sandbox():
+    """The sandbox is a tool beside the product (the demo and the tests use it)."""
+    found = [
+        f"{imp.where}: `{imp.text}`"
+        for imp in imports()
+        if imp.module.name.split(".")[0] in PRODUCT
+        and any(target.split(".")[0] == "sandbox" for target in imp.targets)
+    ]
+
+    assert not found, "product modules importing the sandbox:\n" + "\n".join(found)
