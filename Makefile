@@ -18,7 +18,7 @@ for c in $(PYTHON_CANDIDATES); do \
     command -v "$$c"; exit 0; fi; done; exit 1
 endef
 
-.PHONY: help venv run test lint bench migrate clean
+.PHONY: help venv run test lint bench soak migrate clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lint: venv ## ruff check, ruff format --check, manage.py check, makemigrations -
 
 bench: venv ## Benchmarks under gunicorn on PostgreSQL and Redis (see bench/README.md)
 	$(PY) bench/run.py $(ARGS)
+
+soak: venv ## Soak test: mixed traffic, Redis outage, dropped DB connections (SOAK_SECONDS, default 600)
+	$(PY) bench/soak.py
 
 clean: ## Remove .venv and var/ (local data)
 	rm -rf $(VENV) var
