@@ -26,9 +26,9 @@ from django.conf import settings  # noqa: E402
 from accounts import services as accounts_services  # noqa: E402
 from integrations import services as integrations_services  # noqa: E402
 from integrations.models import Provider  # noqa: E402
-from integrations.sandbox.seed import DEFAULT_ADMINISTRATION_ID  # noqa: E402
 from records import services as records_services  # noqa: E402
 from records.models import Interface, TaxRate  # noqa: E402
+from sandbox.seed import DEFAULT_ADMINISTRATION_ID  # noqa: E402
 
 
 def main() -> None:
