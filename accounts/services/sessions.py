@@ -18,6 +18,8 @@ from accounts import tokens
 from accounts.models import AuthSession, RefreshToken, SessionEndReason, User
 from accounts.selectors import user_role
 
+from .authority import user_act_check
+
 logger = logging.getLogger(__name__)
 
 
@@ -170,8 +172,16 @@ def session_refresh(*, refresh_token: str) -> IssuedTokens:
     return issued
 
 
-def session_revoke(*, session: AuthSession, reason: SessionEndReason) -> None:
-    """End one session now: its refresh tokens stop working, its access token too."""
+def session_revoke(
+    *, session: AuthSession, reason: SessionEndReason, by: User | None = None
+) -> None:
+    """End one session now: its refresh tokens stop working, its access token too.
+
+    `by`: who ends it, when not its owner or the system (a superuser's sessions are ended
+    only by a superuser: `SuperuserRequired`).
+    """
+    if by is not None:
+        user_act_check(by=by, user=session.user)
     with transaction.atomic():
         locked = AuthSession.objects.select_for_update().get(pk=session.pk)
         if locked.revoked_at is None:

@@ -1,4 +1,9 @@
-"""Users: create, change, give a role, deactivate and reactivate."""
+"""Users: create, change, give a role, set a password, deactivate, reactivate, end sessions.
+
+Every change made `by` someone goes through `authority.user_act_check` first (only a
+superuser acts on a superuser), and every change of credentials or standing (password,
+role, superuser status, active flag) ends the user's sessions at once.
+"""
 
 import logging
 from datetime import date
@@ -11,6 +16,7 @@ from accounts.models import SessionEndReason, User
 from accounts.roles import Role
 from accounts.selectors import user_role
 
+from .authority import superuser_grant_check, user_act_check
 from .passwords import password_reset_email_queue, validate_new_password, verification_email_queue
 from .roles import role_group
 from .sessions import sessions_revoke_all
@@ -28,7 +34,8 @@ def _validate_email_free(email: str, *, exclude_pk=None) -> str:
     return email
 
 
-def _validate_birth_date(value: date | None) -> None:
+def validate_birth_date(value: date | None) -> None:
+    """A date of birth cannot be in the future (forms call this before saving too)."""
     if value is not None and value > timezone.localdate():
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
 
@@ -46,7 +53,7 @@ def user_create(
     """Create a user with a role. Without a password they get an invitation email
     (a link to set one); with a password, a verification link."""
     email = _validate_email_free(email)
-    _validate_birth_date(date_of_birth)
+    validate_birth_date(date_of_birth)
     user = User(email=email, name=name, date_of_birth=date_of_birth)
     if password:
         validate_new_password(password, user, "password")
@@ -76,18 +83,26 @@ def user_update(
     date_of_birth: date | None = _UNSET,
     role: Role | str = _UNSET,
     is_active: bool = _UNSET,
+    is_verified: bool = _UNSET,
+    is_superuser: bool = _UNSET,
 ) -> User:
-    """Change a user's profile (and, for administrators' calls, role and activity).
+    """Change a user's profile (and, for administrators' calls, role, activity, the
+    verified flag; superuser status for superusers' calls).
 
-    A changed email address is unverified until the new link is used. A role change
-    or deactivation ends the user's sessions.
+    A changed email address is unverified until the new link is used (unless
+    `is_verified` says otherwise). A change of role, superuser status or activity ends
+    the user's sessions. Raises `SuperuserRequired` when `by` may not make the change.
     """
+    user_act_check(by=by, user=user)
+    superuser_changed = is_superuser is not _UNSET and bool(is_superuser) != user.is_superuser
+    if superuser_changed:
+        superuser_grant_check(by=by)
     fields = []
     if name is not _UNSET and name != user.name:
         user.name = name
         fields.append("name")
     if date_of_birth is not _UNSET and date_of_birth != user.date_of_birth:
-        _validate_birth_date(date_of_birth)
+        validate_birth_date(date_of_birth)
         user.date_of_birth = date_of_birth
         fields.append("date_of_birth")
     email_changed = False
@@ -96,12 +111,24 @@ def user_update(
         user.is_verified = False
         fields += ["email", "is_verified"]
         email_changed = True
+    if is_verified is not _UNSET and is_verified != user.is_verified:
+        user.is_verified = is_verified
+        fields.append("is_verified")
+    if superuser_changed:
+        user.is_superuser = bool(is_superuser)
+        fields.append("is_superuser")
     if fields:
         user.save(update_fields=[*fields, "updated_at"])
-    if email_changed:
+    if email_changed and not user.is_verified:
         verification_email_queue(user=user)
     if role is not _UNSET:
         user_set_role(user=user, role=role, by=by)
+    if superuser_changed:
+        _staff_follow(user)
+        sessions_revoke_all(user=user, reason=SessionEndReason.ROLE_CHANGE)
+        logger.info(
+            "user %s superuser=%s by %s", user.pk, user.is_superuser, getattr(by, "pk", None)
+        )
     if is_active is not _UNSET and is_active != user.is_active:
         if is_active:
             user_reactivate(user=user, by=by)
@@ -117,24 +144,55 @@ def user_set_role(*, user: User, role: Role | str | None, by: User | None = None
     Administrators and Employees may use Django admin (`is_staff`), within their
     permissions; Viewers use the API only. Superusers keep their flags.
     """
+    user_act_check(by=by, user=user)
     role = Role(role) if role else None
     previous = user_role(user) if not user._state.adding else None
     groups = [role_group(role)] if role else []
     user.groups.set(groups)
     user.__dict__.pop("_role", None)
-    staff = user.is_superuser or role in (Role.ADMINISTRATOR, Role.EMPLOYEE)
-    if user.is_staff != staff:
-        user.is_staff = staff
-        user.save(update_fields=["is_staff", "updated_at"])
+    _staff_follow(user)
     if previous != user_role(user):
         sessions_revoke_all(user=user, reason=SessionEndReason.ROLE_CHANGE)
         logger.info("user %s role %s -> %s by %s", user.pk, previous, role, getattr(by, "pk", None))
     return user
 
 
+def _staff_follow(user: User) -> None:
+    """Staff status comes with the role (and superuser status), never by hand."""
+    staff = user_role(user) in (Role.ADMINISTRATOR, Role.EMPLOYEE)
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff", "updated_at"])
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None, by: User | None) -> User:
+    """Set `user`'s password for them (an administrator, a management command), or make
+    it unusable (`password=None`); every session of theirs ends."""
+    user_act_check(by=by, user=user)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_new_password(password, user, "password")
+        user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    sessions_revoke_all(user=user, reason=SessionEndReason.PASSWORD_CHANGE)
+    logger.info("user %s password set by %s", user.pk, getattr(by, "pk", None))
+    return user
+
+
+def user_sessions_end(*, user: User, by: User | None) -> int:
+    """End every session of `user` (an administrator's "sign out everywhere")."""
+    user_act_check(by=by, user=user)
+    ended = sessions_revoke_all(user=user, reason=SessionEndReason.ADMIN)
+    logger.info("user %s: %d sessions ended by %s", user.pk, ended, getattr(by, "pk", None))
+    return ended
+
+
 @transaction.atomic
 def user_deactivate(*, user: User, by: User | None = None) -> User:
     """Deactivate (the row stays: invoices refer to it) and end every session."""
+    user_act_check(by=by, user=user)
     if by is not None and by.pk == user.pk:
         raise ValidationError({"id": ["You cannot deactivate your own account."]})
     if user.is_active:
@@ -146,6 +204,7 @@ def user_deactivate(*, user: User, by: User | None = None) -> User:
 
 
 def user_reactivate(*, user: User, by: User | None = None) -> User:
+    user_act_check(by=by, user=user)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active", "updated_at"])
