@@ -1,9 +1,21 @@
-"""Admin: users with their role (groups are kept by `sync_roles`), sessions with revoke."""
+"""Admin: users with their role (groups are kept by `sync_roles`), sessions with revoke.
+
+Every change of a user saved here goes through `accounts.services` as the signed-in
+user (`by`), so the rules are the API's: only a superuser acts on a superuser
+(`services.user_may_act_on`: others see a superuser's page read-only and get a 403 for
+the password page), superuser status is granted only by a superuser (the field is
+shown only to superusers), staff status follows the role, and a change of password,
+role, superuser status or activity ends the user's API sessions at once.
+"""
+
+import copy
+import functools
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
 
 from project.admin import ReadOnlyAdminMixin
 
@@ -35,6 +47,29 @@ class UserEditForm(RoleFormMixin, UserChangeForm):
         if self.instance.pk:
             role = user_role(self.instance)
             self.initial["role"] = role.value if role else ""
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data.get("date_of_birth")
+        try:
+            services.validate_birth_date(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["date_of_birth"]) from exc
+        return value
+
+
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Django's admin password form, saved through `services.user_password_set` as `by`
+    (which also ends the user's sessions)."""
+
+    def __init__(self, user, *args, by=None, **kwargs):
+        self.by = by
+        super().__init__(user, *args, **kwargs)
+
+    def save(self, commit=True):
+        password = (
+            self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        )
+        return services.user_password_set(user=self.user, password=password, by=self.by)
 
 
 class RoleListFilter(admin.SimpleListFilter):
@@ -69,7 +104,11 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "name", "role", "is_verified", "is_active", "last_login")
     list_filter = (RoleListFilter, "is_active", "is_verified", "is_superuser")
     search_fields = ("email", "name")
+    change_password_form = PasswordSetForm
     readonly_fields = ("last_login", "date_joined", "created_at", "updated_at", "is_staff")
+    # What the change form saves, each through `services.user_update`.
+    editable_fields = ("email", "name", "date_of_birth", "is_verified", "role", "is_active")
+    superuser_only_fields = ("is_superuser", "is_staff")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "date_of_birth", "is_verified")}),
@@ -91,16 +130,62 @@ class UserAdmin(DjangoUserAdmin):
         role = user_role(user)
         return role.label if role else "-"
 
+    def get_fieldsets(self, request, obj=None):
+        """Superuser and staff status are shown to superusers only."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": self._without_superuser_fields(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def _without_superuser_fields(self, fields):
+        return tuple(field for field in fields if field not in self.superuser_only_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Nobody deactivates themselves here (as in the API)."""
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.pk == request.user.pk:
+            readonly = (*readonly, "is_active")
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or services.user_may_act_on(by=request.user, user=obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or services.user_may_act_on(by=request.user, user=obj))
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password page (a 403 where `has_change_permission` says no), with a
+        form that saves through the service as the signed-in user. The admin instance is
+        shared by all requests, so this request's form is set on a copy of it."""
+        page = copy.copy(self)
+        page.change_password_form = functools.partial(PasswordSetForm, by=request.user)
+        return DjangoUserAdmin.user_change_password(page, request, id, form_url)
+
     def save_model(self, request, obj, form, change):
-        """Deactivation and the role go through the services: both end sessions."""
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        super().save_model(request, obj, form, change)
-        if deactivating:
-            services.sessions_revoke_all(user=obj, reason=SessionEndReason.DEACTIVATED)
-        if "role" in form.changed_data or not change:
+        """Through the services as `request.user`: the same rules and session endings as
+        the API. The form has applied its data to `obj`; the service gets the stored row
+        and the changed fields."""
+        if not change:
+            super().save_model(request, obj, form, change)
             services.user_set_role(
                 user=obj, role=form.cleaned_data.get("role") or None, by=request.user
             )
+            return
+        changes = {
+            name: form.cleaned_data[name]
+            for name in (*self.editable_fields, "is_superuser")
+            if name in form.changed_data
+        }
+        if "role" in changes:
+            changes["role"] = changes["role"] or None
+        stored = User.objects.get(pk=obj.pk)
+        services.user_update(user=stored, by=request.user, **changes)
+        obj.refresh_from_db()
 
 
 @admin.register(AuthSession)
@@ -127,10 +212,18 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     allow_change = True  # the revoke action
     allow_delete = True
 
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or services.user_may_act_on(by=request.user, user=obj.user))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or services.user_may_act_on(by=request.user, user=obj.user))
+
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke(self, request, queryset):
         count = 0
-        for session in queryset.filter(revoked_at__isnull=True):
-            services.session_revoke(session=session, reason=SessionEndReason.ADMIN)
+        for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            services.session_revoke(session=session, reason=SessionEndReason.ADMIN, by=request.user)
             count += 1
         self.message_user(request, f"{count} session(s) revoked.", messages.SUCCESS)
