@@ -7,7 +7,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -277,6 +277,14 @@ class UserViewSet(ServiceViewSet):
     def get_queryset(self):
         return selectors.user_list(viewer=self.request.user)
 
+    def get_object(self):
+        """A user the caller may act on, for writes: a superuser only for a superuser
+        (403 before the body is read; the services check it again)."""
+        user = super().get_object()
+        if self.request.method not in SAFE_METHODS:
+            services.user_act_check(by=self.request.user, user=user)
+        return user
+
     def service_create(self, data):
         return services.user_create(**data, by=self.request.user)
 
@@ -285,6 +293,13 @@ class UserViewSet(ServiceViewSet):
 
     def service_delete(self, obj, version):
         services.user_deactivate(user=obj, by=self.request.user)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="sessions/revoke")
+    def sessions_revoke(self, request, **kwargs):
+        """Ends every session of the user (Administrators; a superuser's: superusers)."""
+        services.user_sessions_end(user=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
     def me(self, request):
