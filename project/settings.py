@@ -50,6 +50,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its `changepassword` command is replaced by accounts' own.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,7 +64,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "project",  # management commands (ping_worker), API-wide conventions; no models
-    "accounts",
     "records",
     "integrations",
     "sandbox",  # the Moneybird sandbox: a development tool (run_sandbox), no models
