@@ -52,6 +52,12 @@ def accounts_setup(ctx: Context) -> None:
     ctx.other_tokens = login(ctx.other)
 
 
+def superuser_setup(ctx: Context) -> None:
+    """A superuser with an open session: the target of "acting on a superuser" rows."""
+    superuser = make_user(role="administrator", superuser=True, email="root@example.com")
+    ctx.objects.update(superuser=superuser, superuser_tokens=login(superuser))
+
+
 def integrations_setup(ctx: Context) -> None:
     """A connection to Moneybird, and one whose URL the policy refuses when it is tested
     (so `test` answers without leaving the machine)."""
@@ -90,6 +96,7 @@ def records_setup(ctx: Context) -> None:
 
 SETUPS = [
     accounts_setup,
+    superuser_setup,
     records_setup,
     integrations_setup,
 ]
@@ -114,6 +121,15 @@ def _own_session(ctx):
 
 def _other(ctx):
     return reverse("users-detail", args=[ctx.other.pk])
+
+
+def _superuser(ctx):
+    return reverse("users-detail", args=[ctx.objects["superuser"].pk])
+
+
+def _sessions_revoke(user_of):
+    """The "end every session" URL of the user `user_of(ctx)`."""
+    return lambda ctx: reverse("users-sessions-revoke", args=[user_of(ctx).pk])
 
 
 def _connection(ctx):
@@ -208,6 +224,39 @@ MATRIX = [
     ("users-detail", "patch", _other, lambda ctx: {"role": "administrator"}, admin_only(200)),
     ("users-detail", "put", _other, lambda ctx: {"name": "Changed"}, admin_only(405)),
     ("users-detail", "delete", _other, None, admin_only(204)),
+    (
+        "users-detail",  # superuser status is not granted through the API
+        "patch",
+        _other,
+        lambda ctx: {"is_superuser": True},
+        admin_only(400),
+    ),
+    (
+        "users-sessions-revoke",
+        "post",
+        _sessions_revoke(lambda ctx: ctx.other),
+        None,
+        admin_only(204),
+    ),
+    # Administrator acting on a superuser: only a superuser may (nothing changes).
+    *[
+        ("users-detail", "patch", _superuser, lambda ctx, body=body: body, signed_in(403))
+        for body in (
+            {"email": "taken-over@example.com"},
+            {"password": NEW_PASSWORD},
+            {"role": "viewer"},
+            {"is_active": False},
+            {"name": "Renamed"},
+        )
+    ],
+    ("users-detail", "delete", _superuser, None, signed_in(403)),
+    (
+        "users-sessions-revoke",
+        "post",
+        _sessions_revoke(lambda ctx: ctx.objects["superuser"]),
+        None,
+        signed_in(403),
+    ),
     ("users-me", "get", reverse("users-me"), None, signed_in(200)),
     ("users-me", "patch", reverse("users-me"), lambda ctx: {"name": "Me"}, signed_in(200)),
     (
