@@ -220,6 +220,16 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or services.user_may_act_on(by=request.user, user=obj.user))
 
+    def delete_model(self, request, obj):
+        """Revoked first: deleting the row alone would leave its access token working."""
+        services.session_revoke(session=obj, reason=SessionEndReason.ADMIN, by=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for session in queryset.select_related("user"):
+            services.session_revoke(session=session, reason=SessionEndReason.ADMIN, by=request.user)
+        super().delete_queryset(request, queryset)
+
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke(self, request, queryset):
         count = 0

@@ -229,3 +229,26 @@ def test_admin_profile_change_keeps_the_sessions(admin_web):
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).name == "New Name"
     assert not signed_out(tokens)
+
+
+def test_admin_deleting_a_session_ends_its_tokens(superuser):
+    client = Client()
+    client.force_login(superuser)  # deleting sessions: superusers only (no role has it)
+    user = make_user(role="employee")
+    tokens = login(user)
+    url = reverse("admin:accounts_authsession_delete", args=[tokens.session.pk])
+
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not AuthSession.objects.filter(pk=tokens.session.pk).exists()
+    assert signed_out(tokens)
+
+
+def test_administrator_cannot_delete_a_superusers_session(admin_web, superuser):
+    tokens = login(superuser)
+    url = reverse("admin:accounts_authsession_delete", args=[tokens.session.pk])
+
+    assert admin_web.post(url, {"post": "yes"}).status_code == 403
+
+    assert AuthSession.objects.get(pk=tokens.session.pk).revoked_at is None
