@@ -7,7 +7,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, User
-from accounts.testing import DEFAULT_PASSWORD, login, make_user
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def password_url(user):
 
 @pytest.fixture
 def administrator():
-    return make_user(role="administrator", email="admin@example.com")
+    return UserFactory(role="administrator", email="admin@example.com")
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def admin_web(administrator):
 
 @pytest.fixture
 def superuser():
-    return make_user(role="administrator", superuser=True, email="root@example.com")
+    return UserFactory(role="administrator", superuser=True, email="root@example.com")
 
 
 def form_data(response, **changes) -> dict:
@@ -90,7 +91,7 @@ def signed_out(tokens) -> bool:
 
 
 def test_administrator_sees_no_superuser_staff_or_permission_fields(admin_web):
-    colleague = make_user(role="employee")
+    colleague = UserFactory(role="employee")
 
     page = admin_web.get(change_url(colleague))
 
@@ -104,7 +105,7 @@ def test_superuser_sees_the_superuser_field(superuser):
     client = Client()
     client.force_login(superuser)
 
-    page = client.get(change_url(make_user(role="employee")))
+    page = client.get(change_url(UserFactory(role="employee")))
 
     assert "is_superuser" in page.context["adminform"].form.fields
 
@@ -119,7 +120,7 @@ def test_administrator_cannot_make_themselves_superuser(admin_web, administrator
 
 
 def test_administrator_cannot_give_staff_status_by_hand(admin_web):
-    viewer = make_user(role="viewer")
+    viewer = UserFactory(role="viewer")
 
     response = post_change(admin_web, viewer, is_staff="on", is_superuser="on")
 
@@ -168,7 +169,7 @@ def test_administrator_cannot_revoke_a_superusers_session(admin_web, superuser):
 def test_superuser_grants_superuser_status_and_the_sessions_end(superuser):
     client = Client()
     client.force_login(superuser)
-    administrator = make_user(role="administrator")
+    administrator = UserFactory(role="administrator")
     tokens = login(administrator)
 
     response = post_change(client, administrator, is_superuser="on")
@@ -183,7 +184,7 @@ def test_superuser_grants_superuser_status_and_the_sessions_end(superuser):
 
 
 def test_admin_password_change_ends_the_users_sessions(admin_web):
-    user = make_user(role="employee")
+    user = UserFactory(role="employee")
     tokens = login(user)
 
     response = admin_web.post(
@@ -198,7 +199,7 @@ def test_admin_password_change_ends_the_users_sessions(admin_web):
 
 
 def test_admin_deactivation_ends_the_users_sessions(admin_web):
-    user = make_user(role="employee")
+    user = UserFactory(role="employee")
     tokens = login(user)
 
     response = post_change(admin_web, user, is_active=False)
@@ -209,7 +210,7 @@ def test_admin_deactivation_ends_the_users_sessions(admin_web):
 
 
 def test_admin_role_change_ends_the_users_sessions(admin_web):
-    user = make_user(role="employee")
+    user = UserFactory(role="employee")
     tokens = login(user)
 
     response = post_change(admin_web, user, role="viewer")
@@ -221,7 +222,7 @@ def test_admin_role_change_ends_the_users_sessions(admin_web):
 
 
 def test_admin_profile_change_keeps_the_sessions(admin_web):
-    user = make_user(role="employee")
+    user = UserFactory(role="employee")
     tokens = login(user)
 
     response = post_change(admin_web, user, name="New Name")
@@ -234,7 +235,7 @@ def test_admin_profile_change_keeps_the_sessions(admin_web):
 def test_admin_deleting_a_session_ends_its_tokens(superuser):
     client = Client()
     client.force_login(superuser)  # deleting sessions: superusers only (no role has it)
-    user = make_user(role="employee")
+    user = UserFactory(role="employee")
     tokens = login(user)
     url = reverse("admin:accounts_authsession_delete", args=[tokens.session.pk])
 

@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import AuthSession, SessionEndReason
-from accounts.testing import DEFAULT_PASSWORD, api_client_for, login, make_user
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import api_client_for, login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def bearer_client(tokens):
 
 @pytest.fixture
 def superuser():
-    return make_user(role="administrator", superuser=True, email="root@example.com")
+    return UserFactory(role="administrator", superuser=True, email="root@example.com")
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_administrator_cannot_end_a_superusers_sessions(administrator, superuser
 
 
 def test_superuser_acts_on_a_superuser(superuser):
-    other = make_user(role=None, superuser=True, email="root2@example.com")
+    other = UserFactory(role=None, superuser=True, email="root2@example.com")
     tokens = login(other)
     root = api_client_for(superuser)
 
@@ -101,7 +102,7 @@ def test_superuser_acts_on_a_superuser(superuser):
 
 
 def test_administrator_ends_a_colleagues_sessions(administrator):
-    colleague = make_user(role="employee")
+    colleague = UserFactory(role="employee")
     tokens = login(colleague)
 
     assert administrator.post(sessions_revoke(colleague)).status_code == 204
@@ -114,7 +115,7 @@ def test_administrator_ends_a_colleagues_sessions(administrator):
 
 
 def test_superuser_status_is_granted_and_removed_by_superusers_only(superuser):
-    administrator = make_user(role="administrator")
+    administrator = UserFactory(role="administrator")
 
     with pytest.raises(services.SuperuserRequired):
         services.user_update(user=administrator, by=administrator, is_superuser=True)
@@ -137,7 +138,7 @@ def test_superuser_status_is_granted_and_removed_by_superusers_only(superuser):
 
 
 def test_every_service_refuses_a_non_superuser_acting_on_a_superuser(superuser):
-    administrator = make_user(role="administrator")
+    administrator = UserFactory(role="administrator")
     tokens = login(superuser)
     calls = [
         lambda: services.user_update(user=superuser, by=administrator, email="x@example.com"),
@@ -156,7 +157,7 @@ def test_every_service_refuses_a_non_superuser_acting_on_a_superuser(superuser):
 
 
 def test_changepassword_command_ends_the_users_sessions(monkeypatch):
-    user = make_user(role="employee", email="cmd@example.com")
+    user = UserFactory(role="employee", email="cmd@example.com")
     tokens = login(user)
     new_password = "a new passphrase 2026"
     monkeypatch.setattr(getpass, "getpass", lambda prompt=None: new_password)

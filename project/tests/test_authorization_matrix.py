@@ -54,7 +54,7 @@ def accounts_setup(ctx: Context) -> None:
 
 def superuser_setup(ctx: Context) -> None:
     """A superuser with an open session: the target of "acting on a superuser" rows."""
-    superuser = make_user(role="administrator", superuser=True, email="root@example.com")
+    superuser = UserFactory(role="administrator", superuser=True, email="root@example.com")
     ctx.objects.update(superuser=superuser, superuser_tokens=login(superuser))
 
 
