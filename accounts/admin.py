@@ -232,8 +232,17 @@ class AuthSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke(self, request, queryset):
-        count = 0
+        count = refused = 0
         for session in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            if not services.user_may_act_on(by=request.user, user=session.user):
+                refused += 1
+                continue
             services.session_revoke(session=session, reason=SessionEndReason.ADMIN, by=request.user)
             count += 1
         self.message_user(request, f"{count} session(s) revoked.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} session(s) of superusers left open: {services.SUPERUSER_ONLY}",
+                messages.ERROR,
+            )

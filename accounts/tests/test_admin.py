@@ -157,10 +157,14 @@ def test_superuser_page_is_read_only_for_an_administrator(admin_web, superuser):
 def test_administrator_cannot_revoke_a_superusers_session(admin_web, superuser):
     tokens = login(superuser)
 
-    admin_web.post(
+    response = admin_web.post(
         reverse("admin:accounts_authsession_changelist"),
         {"action": "revoke", "_selected_action": [tokens.session.pk]},
+        follow=True,
     )
+
+    assert response.status_code == 200
+    assert "1 session(s) of superusers left open" in response.content.decode()
 
     assert AuthSession.objects.get(pk=tokens.session.pk).revoked_at is None
     assert not signed_out(tokens)
