@@ -298,6 +298,11 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:8000")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 24 * 3600)
 
+# Client addresses (`project.client_address`): how many reverse proxies, each appending
+# to X-Forwarded-For, stand in front of the app. 0: the header is ignored (a client could
+# write anything in it) and the peer's address is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Password guessing (django-axes): after LOGIN_FAILURE_LIMIT failures for one account,
 # or from one address, logins answer 429 for LOGIN_COOLOFF_SECONDS, even with the
 # right password; a failure during the cool-down starts it again.

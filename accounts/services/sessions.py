@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import tokens
 from accounts.models import AuthSession, RefreshToken, SessionEndReason, User
 from accounts.selectors import user_role
+from project.client_address import client_address
 
 from .authority import user_act_check
 
@@ -112,7 +113,7 @@ def auth_login(*, request, email: str, password: str) -> IssuedTokens:
     issued = session_start(
         user=user,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_address(request),
     )
     # Sets last_login and lets axes reset the failure count for this account.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
