@@ -303,12 +303,21 @@ EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 2
 # write anything in it) and the peer's address is the client's.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT failures for one account,
-# or from one address, logins answer 429 for LOGIN_COOLOFF_SECONDS, even with the
-# right password; a failure during the cool-down starts it again.
+# Password guessing (django-axes, `accounts.lockout`; docs/accounts.md): an account is
+# locked from one address after LOGIN_FAILURE_LIMIT failures from there, an address for
+# every account after LOGIN_ADDRESS_FAILURE_LIMIT failures across accounts, both answering
+# 429 for LOGIN_COOLOFF_SECONDS after the last failure, even with the right password. An
+# account with LOGIN_SLOWDOWN_AFTER failures from anywhere waits 1 s after its latest
+# failure, doubling per failure up to LOGIN_SLOWDOWN_MAX_SECONDS, except from addresses it
+# signed in from before. Keep LOGIN_SLOWDOWN_AFTER above LOGIN_FAILURE_LIMIT.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "project.client_address.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=900))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+LOGIN_SLOWDOWN_AFTER = env.int("LOGIN_SLOWDOWN_AFTER", default=10)
+LOGIN_SLOWDOWN_MAX_SECONDS = env.int("LOGIN_SLOWDOWN_MAX_SECONDS", default=60)
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # logins are recorded as sessions (accounts.AuthSession)
