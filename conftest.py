@@ -64,3 +64,11 @@ def _delete_access_tokens():
     never touches another process's tokens."""
     yield
     cache.delete_pattern(f"{ACCESS_KEY_PREFIX}*")
+
+
+# --- Throttles (issue 10): every test client is 127.0.0.1 and Redis keeps the counts
+# between tests, so throttles are off; accounts/tests/test_throttles.py turns the real
+# rates back on for itself.
+@pytest.fixture(autouse=True)
+def _throttles_off(settings):
+    settings.THROTTLE_RATES = dict.fromkeys(settings.THROTTLE_RATES)

@@ -323,6 +323,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # logins are recorded as sessions (accounts.AuthSession)
 AXES_VERBOSE = False
 
+# Throttles (`accounts.api.throttles`, DRF's, counted in the cache = Redis): requests per
+# client address and per target account on the endpoints that send email, hand out tokens
+# or start work. "N/s|min|hour|day". A throttled request answers 429 with Retry-After.
+THROTTLE_RATES = {
+    "login_address": env.str("THROTTLE_LOGIN_ADDRESS", default="30/min"),
+    "refresh_address": env.str("THROTTLE_REFRESH_ADDRESS", default="60/min"),
+    "refresh_account": env.str("THROTTLE_REFRESH_ACCOUNT", default="20/min"),
+    "password_reset_address": env.str("THROTTLE_PASSWORD_RESET_ADDRESS", default="10/hour"),
+    "password_reset_account": env.str("THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour"),
+    "verify_email_address": env.str("THROTTLE_VERIFY_EMAIL_ADDRESS", default="10/hour"),
+    "verify_email_account": env.str("THROTTLE_VERIFY_EMAIL_ACCOUNT", default="3/hour"),
+    "sync_address": env.str("THROTTLE_SYNC_ADDRESS", default="60/min"),
+    "sync_account": env.str("THROTTLE_SYNC_ACCOUNT", default="10/min"),
+}
+
 # --- Integrations (Moneybird client and sandbox) ------------------------------------
 # Plain-http loopback provider URLs (the sandbox, the demo, the tests). Off in
 # production: only https to the provider's own host is allowed then.

@@ -19,6 +19,7 @@ from project.api.validation import validated_data
 from project.api.views import ServiceViewSet, service_schema
 
 from . import serializers as s
+from . import throttles
 from .authentication import BEARER_CHALLENGE, enforce_csrf
 from .cookies import clear_token_cookies, refresh_cookie_name, set_token_cookies
 from .filters import UserFilter
@@ -89,6 +90,8 @@ class CsrfView(PublicAuthView):
 class LoginView(PublicAuthView):
     """Email and password -> a session. Browsers (the default) must send the CSRF token."""
 
+    throttle_classes = throttles.LOGIN
+
     @extend_schema(request=s.LoginSerializer, responses=s.TOKEN_RESPONSES)
     def post(self, request):
         data = validated_data(s.LoginSerializer, request)
@@ -112,6 +115,8 @@ class RefreshView(PublicAuthView):
 
     A refused refresh also clears the token cookies: the session is over.
     """
+
+    throttle_classes = throttles.REFRESH
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
@@ -208,6 +213,8 @@ class PasswordChangeView(APIView):
 class PasswordResetView(PublicAuthView):
     """202 whether or not the address has an account; a link is emailed if it has."""
 
+    throttle_classes = throttles.PASSWORD_RESET
+
     @extend_schema(request=s.PasswordResetSerializer, responses={202: s.DetailSerializer})
     def post(self, request):
         data = validated_data(s.PasswordResetSerializer, request)
@@ -247,6 +254,7 @@ class VerifyEmailResendView(APIView):
     """Sends the caller a new verification link (nothing when already verified)."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = throttles.VERIFY_EMAIL_RESEND
 
     @extend_schema(
         request=None,

@@ -6,6 +6,7 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api import throttles
 from integrations import selectors, services
 from integrations.models import Connection, SyncRun
 from project.api.permissions import ModelPermissions
@@ -64,7 +65,12 @@ class ConnectionViewSet(ServiceViewSet):
             "or the connection is not active."
         )},
     )  # fmt: skip
-    @action(detail=True, methods=["post"], permission_classes=[CanRunSync])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[CanRunSync],
+        throttle_classes=throttles.SYNC,
+    )
     def sync(self, request, pk=None):
         """Pull from the accounting system now: 202 with the queued run to poll."""
         run = services.sync_run_start(connection=self.get_object(), by=request.user)
