@@ -6,9 +6,9 @@ docs/settings.md). A throttled request answers 429 with `Retry-After` in the err
 
 Counting is a fixed window per (scope, key): one atomic `INCR` on a key that expires
 with the window, so concurrent requests cannot slip past the limit (DRF's own throttles
-read, change and write back a list). Every request counts, refused ones too. Login has no per-account counter of attempts:
-one would let a stranger use up the owner's allowance; failed logins per account are
-slowed down by `accounts.lockout` instead.
+read, change and write back a list). Every request counts, refused ones too. Login has
+no per-account counter of attempts: one would let a stranger use up the owner's
+allowance; failed logins per account are slowed down by `accounts.lockout` instead.
 """
 
 import hashlib

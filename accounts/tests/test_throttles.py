@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.testing import api_client_for, make_user
-from integrations.tests.factories import make_connection
+from accounts.tests.factories import UserFactory
+from integrations.tests.factories import ConnectionFactory
 from project import settings as project_settings
-
-from .conftest import app_login
+from tests.support.auth import api_client_for, app_login
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +104,7 @@ def test_verify_email_resend_per_account_and_per_address():
     per_account = limit("verify_email_account")
     per_address = limit("verify_email_address")
     callers = [
-        api_client_for(make_user(role="viewer")) for _ in range(per_address // per_account + 1)
+        api_client_for(UserFactory(role="viewer")) for _ in range(per_address // per_account + 1)
     ]
     first = callers[0]
     statuses = [first.post(RESEND).status_code for _ in range(per_account)]
@@ -120,7 +119,7 @@ def test_verify_email_resend_per_account_and_per_address():
             assert caller.post(RESEND).status_code == 202
             used += 1
     assert_throttled(callers[-1].post(RESEND))
-    other_address = api_client_for(make_user(role="viewer"), REMOTE_ADDR="192.0.2.50")
+    other_address = api_client_for(UserFactory(role="viewer"), REMOTE_ADDR="192.0.2.50")
     assert other_address.post(RESEND).status_code == 202
 
 
@@ -161,13 +160,13 @@ def test_login_per_address(anon, user):
 
 
 def test_sync_trigger_per_account():
-    connection = make_connection()
-    employee = api_client_for(make_user(role="employee"))
+    connection = ConnectionFactory()
+    employee = api_client_for(UserFactory(role="employee"))
     url = reverse("connections-sync", args=[connection.pk])
     statuses = [employee.post(url).status_code for _ in range(limit("sync_account"))]
 
     assert statuses[0] == 202
     assert set(statuses[1:]) == {409}  # the run already queued
     assert_throttled(employee.post(url))
-    colleague = api_client_for(make_user(role="employee"))
+    colleague = api_client_for(UserFactory(role="employee"))
     assert colleague.post(url).status_code == 409
