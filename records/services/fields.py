@@ -2,9 +2,11 @@
 
 `UNSET` is the default of every optional argument of an update service: a field not
 given stays as it is (None is a value). `record_update` is the update of contacts and
-products: lock, assign, validate, save, record.
+products: lock, assign, validate, save, record. Invoice and payment dates lie between
+`DATE_MIN` and `DATE_MAX` (`check_date`), so date arithmetic never overflows.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -24,6 +26,18 @@ class _Unset:
 
 UNSET: Final[Any] = _Unset()
 """An argument that was not given (the field stays)."""
+
+
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+
+
+def check_date(value, key: str, errors: dict) -> bool:
+    """Whether `value` (a date) lies in DATE_MIN..DATE_MAX; a field error under `key` if not."""
+    if isinstance(value, dt.date) and not DATE_MIN <= value <= DATE_MAX:
+        errors[key] = [f"Give a date between {DATE_MIN:%Y-%m-%d} and {DATE_MAX:%Y-%m-%d}."]
+        return False
+    return True
 
 
 def given(**values) -> dict:

@@ -12,7 +12,7 @@ from records import events
 from records.models import ChangeAction, Contact, Invoice, InvoiceLine, InvoiceStatus
 from records.totals import TaxLine
 
-from .fields import UNSET, given, resolve, set_fields
+from .fields import UNSET, check_date, given, resolve, set_fields
 from .history import (
     Conflict,
     actor,
@@ -34,6 +34,8 @@ def _validate_invoice_header(invoice: Invoice) -> None:
     errors = {}
     if not CURRENCY_RE.match(invoice.currency or ""):
         errors["currency"] = ["Give an ISO 4217 currency code, such as EUR."]
+    check_date(invoice.issue_date, "issue_date", errors)
+    check_date(invoice.due_date, "due_date", errors)
     if invoice.issue_date and invoice.due_date and invoice.due_date < invoice.issue_date:
         errors["due_date"] = ["The due date cannot be before the issue date."]
     if len(invoice.notes or "") > 10_000:
@@ -77,7 +79,8 @@ def invoice_create(
     except ValidationError as exc:
         errors.update(exc.message_dict)
     issue_date = issue_date or timezone.localdate()
-    due_date = due_date or issue_date + dt.timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
+    if due_date is None and check_date(issue_date, "issue_date", errors):
+        due_date = issue_date + dt.timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
     invoice = Invoice(
         currency=currency, issue_date=issue_date, due_date=due_date, notes=notes or ""
     )

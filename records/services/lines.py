@@ -1,5 +1,7 @@
 """Invoice lines and stored totals: built from input in two queries, amounts and totals
-computed here (half-up to cents, `records.totals`), never taken from input."""
+computed here (half-up to cents, `records.totals`), never taken from input. A line's
+amount and the invoice's totals must fit their columns (`fits_column`): a field error
+(`lines.N.amount`, `total`), never a database error."""
 
 import uuid
 from collections.abc import Iterable
@@ -41,6 +43,18 @@ def clean_field(model, name: str, value, errors: dict, key: str):
     except ValidationError as exc:
         errors[key] = exc.messages
         return None
+
+
+def fits_column(model, name: str, value, key: str, errors: dict) -> bool:
+    """Whether a computed amount fits the model's DecimalField; a field error if not."""
+    field = model._meta.get_field(name)
+    try:
+        field.run_validators(value)
+    except ValidationError:
+        largest = "9" * (field.max_digits - field.decimal_places)
+        errors[key] = [f"The amount is too large: at most {largest}.{'9' * field.decimal_places}."]
+        return False
+    return True
 
 
 def build_lines(items: list[LineInput]) -> tuple[list[InvoiceLine], list[TaxLine]]:
@@ -85,6 +99,8 @@ def build_lines(items: list[LineInput]) -> tuple[list[InvoiceLine], list[TaxLine
         if any(key + name in errors for name in values) or rate is None:
             continue
         amount = line_amount(values["quantity"], values["unit_price"])
+        if not fits_column(InvoiceLine, "amount", amount, key + "amount", errors):
+            continue
         lines.append(
             InvoiceLine(
                 position=index,
@@ -101,8 +117,14 @@ def build_lines(items: list[LineInput]) -> tuple[list[InvoiceLine], list[TaxLine
 
 
 def apply_totals(invoice: Invoice, tax_lines: list[TaxLine]) -> dict:
-    """Set the stored totals from the lines; returns what changed."""
+    """Set the stored totals from the lines; returns what changed (a field error when a
+    total is too large for its column)."""
     totals = invoice_totals(tax_lines)
+    errors: dict[str, list[str]] = {}
+    for name in ("subtotal", "tax_total", "total"):
+        fits_column(Invoice, name, getattr(totals, name), name, errors)
+    if errors:
+        raise ValidationError(errors)
     return set_fields(
         invoice,
         {

@@ -12,6 +12,7 @@ from django.utils import timezone
 from records import events, tasks
 from records.models import ChangeAction, Invoice, InvoiceStatus, Payment, PaymentMethod
 
+from .fields import check_date
 from .history import actor, json_value, locked, record_change
 from .lines import clean_field
 
@@ -32,6 +33,7 @@ def payment_check(invoice: Invoice, amount, date, method, reference) -> tuple:
         errors["method"] = [f'"{method}" is not a valid choice.']
     if not isinstance(date, dt.date):
         errors["date"] = ["This field is required."]
+    check_date(date, "date", errors)
     if len(reference or "") > 200:
         errors["reference"] = ["Ensure this field has no more than 200 characters."]
     return amount, errors
