@@ -223,12 +223,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "project.api.pagination.CursorPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "project.api.filters.FilterBackend",  # django-filter's, datetimes bounded
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["project.api.parsers.JSONParser"],  # size and depth bounded
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "project.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,7 +1,7 @@
 """Root URLs: admin, health check, and the versioned API under `/api/v1/`."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -23,6 +23,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # Last: `/api/` paths nothing above matched (no trailing slash, unknown, bad id).
+    re_path(r"^api/(?P<path>.*)$", views.api_fallback, name="api-fallback"),
 ]
 
 handler400 = views.bad_request

@@ -3,10 +3,13 @@
 import logging
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from .api.errors import problem_response
@@ -66,6 +69,8 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception=None):
     if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return problem_response(413, "The request body is too large.")
         return problem_response(400, "The request could not be understood.")
     return defaults.bad_request(request, exception)
 
@@ -80,6 +85,30 @@ def page_not_found(request, exception=None):
     if _is_api(request):
         return problem_response(404, "Not found.")
     return defaults.page_not_found(request, exception)
+
+
+@csrf_exempt
+def api_fallback(request, path=""):
+    """Every `/api/` path no other URL matched (the last pattern of the URLconf).
+
+    Without its trailing slash a path is served by the view of the path with it (no
+    redirect, which would drop a POST's body; no RuntimeError in DEBUG) when that view
+    checks CSRF itself, as every DRF view does. Anything else is a 404 in the error
+    shape, in DEBUG too (where Django would render its HTML page for a 404).
+    """
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if (
+            match is not None
+            and match.func is not api_fallback
+            and getattr(match.func, "csrf_exempt", False)
+        ):
+            request.resolver_match = match
+            return match.func(request, *match.args, **match.kwargs)
+    return problem_response(404, "Not found.")
 
 
 def server_error(request):
