@@ -1,7 +1,9 @@
 """Passwords (change, reset by email) and email addresses (verification links).
 
 The emails are sent by Celery tasks queued when the transaction commits, never before
-(and never with a token in the queue: the worker makes the link).
+(and never with a token in the queue: the worker makes the link). A request that exists
+only to send one (a reset, a new verification link) checks the broker first: down, it
+is a 503 before anything is written (`project.tasks.broker_check`).
 """
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from django.utils.http import urlsafe_base64_decode
 
 from accounts import tasks, tokens
 from accounts.models import SessionEndReason, User
+from project.tasks import broker_check, send_on_commit
 
 from .sessions import sessions_revoke_all
 
@@ -22,16 +25,12 @@ from .sessions import sessions_revoke_all
 def password_reset_email_queue(*, user: User, invitation: bool = False) -> None:
     """Email `user` a link to choose a password (an invitation: a new account), after
     commit."""
-    user_id = str(user.pk)
-    transaction.on_commit(
-        lambda: tasks.send_password_reset_email.delay(user_id, invitation=invitation)
-    )
+    send_on_commit(tasks.send_password_reset_email, (str(user.pk),), {"invitation": invitation})
 
 
 def verification_email_queue(*, user: User) -> None:
     """Email `user` a link that verifies their current address, after commit."""
-    user_id = str(user.pk)
-    transaction.on_commit(lambda: tasks.send_verification_email.delay(user_id))
+    send_on_commit(tasks.send_verification_email, (str(user.pk),))
 
 
 def validate_new_password(password: str, user: User, field: str) -> None:
@@ -59,6 +58,7 @@ def password_change(
 
 def password_reset_request(*, email: str) -> None:
     """Email a reset link if an active user has this address; silent otherwise."""
+    broker_check()
     user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
     if user is not None:
         password_reset_email_queue(user=user)
@@ -115,5 +115,6 @@ def email_verification_resend(*, user: User) -> bool:
     """Send a new verification link unless the address is verified already."""
     if user.is_verified:
         return False
+    broker_check()
     verification_email_queue(user=user)
     return True

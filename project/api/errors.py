@@ -17,6 +17,7 @@ import redis
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -116,7 +117,11 @@ class ServiceUnavailable(exceptions.APIException):
 
 # The cache / token store / broker being down is not the caller's fault, nor a bug: a 503
 # (with Retry-After) tells clients to come back, where a 500 would say "broken".
-BACKING_SERVICE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+BACKING_SERVICE_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    BrokerError,  # kombu's: `project.tasks.broker_check` found the broker down
+)
 RETRY_AFTER_SECONDS = 5
 _MEMBERS = frozenset(problem(400, ""))  # a domain error's `extra` never overrides these
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from project.tasks import send_on_commit
 from records import events, tasks
 from records.models import ChangeAction, Invoice, InvoiceStatus, Payment, PaymentMethod
 
@@ -99,6 +100,5 @@ def payment_register(
     events.payment_registered.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
     if paid:
         events.invoice_paid.send(sender=Invoice, invoice=invoice, payment=payment, by=by, via=via)
-        invoice_id = str(invoice.pk)
-        transaction.on_commit(lambda: tasks.send_invoice_paid_email.delay(invoice_id))
+        send_on_commit(tasks.send_invoice_paid_email, (str(invoice.pk),))
     return payment

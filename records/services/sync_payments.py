@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from project.db import bulk
+from project.tasks import send_on_commit
 from records import events, tasks
 from records.models import ChangeAction, Interface, Invoice, InvoiceStatus, Payment, PaymentMethod
 
@@ -70,7 +71,7 @@ def paid_there_errors(invoice: Invoice) -> dict:
 def _paid_emails_after_commit(invoice_ids: list[str]) -> None:
     """The invoice-paid email of each invoice after commit, as one task for all of them
     (`send_invoice_paid_emails`): a message each costs more than the batch's writes."""
-    transaction.on_commit(lambda: tasks.send_invoice_paid_emails.delay(invoice_ids))
+    send_on_commit(tasks.send_invoice_paid_emails, (invoice_ids,))
 
 
 def _apply(invoice: Invoice, row: SyncPayments, who) -> tuple:
