@@ -2,6 +2,8 @@ from datetime import UTC
 
 from django.apps import AppConfig
 
+from . import checks  # noqa: F401  registers the deployment checks (no models needed)
+
 
 def _utc(field) -> object:
     return UTC
@@ -15,13 +17,10 @@ class ProjectConfig(AppConfig):
     verbose_name = "Ledgerbridge"
 
     def ready(self):
-        # Django's convention: system checks register when the app is ready.
         # DESIGN.md: API datetimes are ISO 8601 in UTC. DRF renders them in the current
         # time zone (TIME_ZONE, the business's, which stays right for local dates such
         # as "today" for due dates and ages); every DateTimeField renders, and reads
         # naive input, in UTC instead.
         from rest_framework import serializers
-
-        from . import checks  # noqa: F401
 
         serializers.DateTimeField.default_timezone = _utc

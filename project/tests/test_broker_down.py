@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.testing import api_client_for, make_user
+from accounts.tests.factories import UserFactory
 from project.celery import app as celery_app
 from project.tasks import send_now, send_on_commit
 from records.models import Invoice, InvoiceStatus, Payment
-from records.testing import line, make_invoice
+from records.tests.factories import InvoiceFactory, LineFactory
+from tests.support.auth import api_client_for
 
 pytestmark = pytest.mark.django_db
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -54,7 +55,7 @@ def unavailable(response):
 def test_password_reset_with_the_broker_down_is_503_and_queues_nothing(
     dead_broker, anonymous, django_capture_on_commit_callbacks, email
 ):
-    make_user(email="known@example.com")
+    UserFactory(email="known@example.com")
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = anonymous.post(reverse("auth-password-reset"), {"email": email})
@@ -66,7 +67,7 @@ def test_password_reset_with_the_broker_down_is_503_and_queues_nothing(
 def test_verification_resend_with_the_broker_down_is_503(
     dead_broker, django_capture_on_commit_callbacks
 ):
-    client = api_client_for(make_user(is_verified=False))
+    client = api_client_for(UserFactory(is_verified=False))
     client.raise_request_exception = False
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -79,7 +80,7 @@ def test_verification_resend_with_the_broker_down_is_503(
 def test_a_payment_that_pays_the_invoice_commits_though_its_email_cannot_be_queued(
     dead_broker, django_capture_on_commit_callbacks, caplog
 ):
-    invoice = make_invoice(lines=[line("10.00", rate=0)], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="10.00", rate=0)], finalize=True)
     client = api_client_for(role="employee")
     client.raise_request_exception = False
     url = reverse("invoices-payments", args=[invoice.pk])

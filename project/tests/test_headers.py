@@ -12,9 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from accounts.testing import api_client_for, make_user
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from project.checks import frontend_url_check
 from project.tests.test_settings import BASE_DIR, TEST_FERNET_KEY, clean_env
+from tests.support.auth import api_client_for
 
 pytestmark = pytest.mark.django_db
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
@@ -56,7 +57,7 @@ def test_every_response_has_a_content_security_policy(client, path):
 
 
 def test_the_admin_works_under_the_policy(client):
-    client.force_login(make_user(role="administrator", is_superuser=True))
+    client.force_login(UserFactory(role="administrator", superuser=True))
 
     for path in ("/admin/", "/admin/records/invoice/add/", "/admin/login/"):
         response = client.get(path, follow=True)
@@ -102,13 +103,11 @@ def test_authenticated_api_responses_are_not_stored(path):
 
 
 def test_login_answers_are_not_stored(client):
-    user = make_user(role="viewer", email="v@example.com")
-    user.set_password("a fine long passphrase 1")
-    user.save()
+    UserFactory(role="viewer", email="v@example.com")
 
     response = client.post(
         "/api/v1/auth/login/",
-        {"email": "v@example.com", "password": "a fine long passphrase 1"},
+        {"email": "v@example.com", "password": DEFAULT_PASSWORD},
         content_type="application/json",
     )
 

@@ -9,7 +9,7 @@ cannot overflow).
 import pytest
 from django.urls import reverse
 
-from records.testing import line, make_contact, make_invoice, tax_rate
+from records.tests.factories import ContactFactory, InvoiceFactory, LineFactory, TaxRateFactory
 
 pytestmark = pytest.mark.django_db
 INVOICES = reverse("invoices-list")
@@ -22,7 +22,7 @@ def body_line(quantity, unit_price, rate=21):
         "description": "Work",
         "quantity": quantity,
         "unit_price": unit_price,
-        "tax_rate": str(tax_rate(rate).pk),
+        "tax_rate": str(TaxRateFactory(percentage=rate).pk),
     }
 
 
@@ -34,7 +34,7 @@ def errors_of(response) -> dict:
 
 
 def test_a_line_amount_over_its_column_is_400_naming_the_line(employee_client, unchanged):
-    contact = make_contact()
+    contact = ContactFactory()
     payload = {
         "contact": str(contact.pk),
         "lines": [body_line("1", "10.00"), body_line("999999999.999", "99999.99")],
@@ -47,7 +47,7 @@ def test_a_line_amount_over_its_column_is_400_naming_the_line(employee_client, u
 
 
 def test_quantity_times_price_over_the_totals_columns_is_400(employee_client, unchanged):
-    contact = make_contact()
+    contact = ContactFactory()
     payload = {
         "contact": str(contact.pk),
         "lines": [body_line("1", "10.00"), body_line("999999999.999", "1000.00")],
@@ -61,7 +61,7 @@ def test_quantity_times_price_over_the_totals_columns_is_400(employee_client, un
 
 
 def test_many_large_lines_whose_total_overflows_is_400(employee_client, unchanged):
-    contact = make_contact()
+    contact = ContactFactory()
     big = body_line("999999.999", "999999.99")  # 999,999,989,000.00 each: fits alone
     payload = {"contact": str(contact.pk), "lines": [big] * 3}
 
@@ -73,7 +73,7 @@ def test_many_large_lines_whose_total_overflows_is_400(employee_client, unchange
 
 
 def test_replacing_lines_with_an_overflowing_total_is_400(employee_client, unchanged):
-    invoice = make_invoice(lines=[line("10.00")])
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="10.00")])
     big = body_line("999999.999", "999999.99")
     url = reverse("invoices-detail", args=[invoice.pk])
 
@@ -85,7 +85,7 @@ def test_replacing_lines_with_an_overflowing_total_is_400(employee_client, uncha
 
 @pytest.mark.parametrize("issue_date", ["9999-12-31", "9999-12-10", "3000-01-01", "1899-12-31"])
 def test_an_issue_date_out_of_range_without_due_date_is_400(employee_client, unchanged, issue_date):
-    contact = make_contact()
+    contact = ContactFactory()
     payload = {"contact": str(contact.pk), "issue_date": issue_date, "lines": [body_line("1", "1")]}
 
     with unchanged():
@@ -95,7 +95,7 @@ def test_an_issue_date_out_of_range_without_due_date_is_400(employee_client, unc
 
 
 def test_a_due_date_out_of_range_is_400(employee_client, unchanged):
-    contact = make_contact()
+    contact = ContactFactory()
     payload = {"contact": str(contact.pk), "issue_date": "2026-01-01", "due_date": "9999-01-01"}
 
     with unchanged():
@@ -105,7 +105,7 @@ def test_a_due_date_out_of_range_is_400(employee_client, unchanged):
 
 
 def test_the_bounds_themselves_are_accepted(employee_client):
-    contact = make_contact()
+    contact = ContactFactory()
     payload = {
         "contact": str(contact.pk),
         "issue_date": "2999-12-01",
@@ -125,7 +125,7 @@ def test_the_bounds_themselves_are_accepted(employee_client):
 
 @pytest.mark.parametrize("date", ["1899-12-31", "3000-01-01", "9999-12-31"])
 def test_a_payment_date_out_of_range_is_400(employee_client, unchanged, date):
-    invoice = make_invoice(lines=[line("10.00")], finalize=True)
+    invoice = InvoiceFactory(lines=[LineFactory(unit_price="10.00")], finalize=True)
     url = reverse("invoices-payments", args=[invoice.pk])
 
     with unchanged():
