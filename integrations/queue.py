@@ -7,10 +7,11 @@ module imports a task module, so the tasks can import the services and the runne
 the top without a cycle. The message is sent from `transaction.on_commit`, so a worker
 never looks for rows that are not committed yet (outside a transaction Django runs the
 callback at once). The names are the strings queued messages carry: keep them stable.
+A broker that cannot take the message then is logged, not raised into the committed
+request (`project.tasks.send_on_commit`): the push sweep finds the outbox item again.
 """
 
-from celery import current_app
-from django.db import transaction
+from project.tasks import send_on_commit
 
 PUSH_ITEM = "integrations.push_item"
 PUSH_SWEEP = "integrations.push_sweep"
@@ -24,7 +25,4 @@ def enqueue(task_name: str, *args: str, queue: str | None = None) -> None:
     """Send the task `task_name` with `args` (ids as strings) after commit, to `queue`
     (None: the default queue)."""
 
-    def send() -> None:
-        current_app.send_task(task_name, args=args, queue=queue)
-
-    transaction.on_commit(send)
+    send_on_commit(task_name, args, queue=queue)

@@ -45,11 +45,16 @@ def email_task(name: str, **options):
 
 
 def send_now(task, args=(), kwargs=None, **options) -> bool:
-    """`task.apply_async(...)`; False (logged) when the broker cannot take it."""
+    """Send `task` (a task, or a registered task's name); False (logged) when the broker
+    cannot take it."""
+    name = task if isinstance(task, str) else task.name
     try:
-        task.apply_async(args, kwargs, **options)
+        if isinstance(task, str):
+            celery_app.send_task(task, args, kwargs, **options)
+        else:
+            task.apply_async(args, kwargs, **options)
     except BROKER_ERRORS:
-        logger.exception("broker unavailable: %s was not queued", task.name)
+        logger.exception("broker unavailable: %s was not queued", name)
         return False
     return True
 

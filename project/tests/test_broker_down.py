@@ -8,6 +8,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from integrations.models import OutboxItem
+from integrations.tests.factories import ConnectionFactory
 from project.celery import app as celery_app
 from project.tasks import send_now, send_on_commit
 from records.models import Invoice, InvoiceStatus, Payment
@@ -119,10 +121,32 @@ def test_an_invitation_commits_though_its_email_cannot_be_queued(
     assert "accounts.send_password_reset_email was not queued" in caplog.text
 
 
+def test_a_finalize_through_an_admin_session_commits_though_its_push_cannot_be_queued(
+    dead_broker, django_capture_on_commit_callbacks, caplog
+):
+    ConnectionFactory()  # active: finalizing writes the outbox and enqueues the push
+    invoice = InvoiceFactory()
+    client = APIClient(raise_request_exception=False)
+    client.force_login(UserFactory(role="administrator", superuser=True))  # Django session
+    url = reverse("invoices-finalize", args=[invoice.pk])
+
+    with (
+        caplog.at_level(logging.ERROR, logger="project.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(url)
+
+    assert response.status_code == 200, response.content
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.OPEN
+    assert OutboxItem.objects.filter(connection__isnull=False).exists()
+    assert "broker unavailable: integrations.push_item was not queued" in caplog.text
+
+
 def test_send_helpers_report_instead_of_raising(dead_broker, django_capture_on_commit_callbacks):
     from project.celery import ping
 
     assert send_now(ping, ("x",)) is False
+    assert send_now("project.ping", ("x",)) is False
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         send_on_commit(ping, ("x",))
     assert len(callbacks) == 1
@@ -134,3 +158,4 @@ def test_send_helpers_queue_when_the_broker_is_up(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         send_on_commit(ping, ("x",), ignore_result=True)
     assert send_now(ping, ("x",), ignore_result=True) is True
+    assert send_now("project.ping", ("x",), ignore_result=True) is True
