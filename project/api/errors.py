@@ -14,6 +14,7 @@ import logging
 from http import HTTPStatus
 
 import redis
+from django import db
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -115,12 +116,16 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
-# The cache / token store / broker being down is not the caller's fault, nor a bug: a 503
-# (with Retry-After) tells clients to come back, where a 500 would say "broken".
+# The cache / token store / broker / database being unreachable is not the caller's fault,
+# nor a bug: a 503 (with Retry-After) tells clients to come back, where a 500 would say
+# "broken". Django's OperationalError is the database's "could not do it now" (connection
+# dropped or refused, SQLite busy); the request's transaction was rolled back with it.
 BACKING_SERVICE_ERRORS = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     BrokerError,  # kombu's: `project.tasks.broker_check` found the broker down
+    db.OperationalError,
+    db.InterfaceError,
 )
 RETRY_AFTER_SECONDS = 5
 _MEMBERS = frozenset(problem(400, ""))  # a domain error's `extra` never overrides these

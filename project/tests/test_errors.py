@@ -1,7 +1,10 @@
 """Every API error comes in the one documented shape."""
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from rest_framework.test import APIClient
+
+from tests.support.auth import api_client_for
 
 pytestmark = [pytest.mark.urls("project.tests.urls_errors"), pytest.mark.django_db]
 
@@ -184,3 +187,33 @@ def test_unreachable_redis_is_a_503_in_the_error_shape_not_a_500(settings):
         "detail": "A service Ledgerbridge depends on is unavailable; try again shortly.",
         "errors": {},
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("terminating connection due to administrator command"),
+        InterfaceError("connection already closed"),
+    ],
+)
+def test_a_dropped_database_connection_is_a_503_with_retry_after(monkeypatch, error):
+    """The database connection dropped mid-request (the soak's `pg_terminate_backend`):
+    come back later, not a 500. The view's read is where the connection failed."""
+    from records import selectors
+
+    client = api_client_for(role="viewer")
+
+    def dropped(**kwargs):
+        raise error
+
+    monkeypatch.setattr(selectors, "contact_list", dropped)
+    client.raise_request_exception = False
+
+    response = client.get("/api/v1/contacts/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["detail"] == (
+        "A service Ledgerbridge depends on is unavailable; try again shortly."
+    )
