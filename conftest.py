@@ -16,7 +16,13 @@ from accounts.tests.factories import UserFactory
 from accounts.tokens import ACCESS_KEY_PREFIX
 from project.celery import app
 from tests.support.auth import api_client_for
-from tests.support.workers import database_url_for, start_worker, stop_process, worker_env
+from tests.support.workers import (
+    database_url_for,
+    start_worker,
+    stop_process,
+    wait_until_idle,
+    worker_env,
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +35,17 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     proc = start_worker(worker_env(url))
     yield proc
     stop_process(proc)
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """A test that shares the worker waits, at its end, until the worker is idle, so the
+    database flush after a transactional test never races a task the test set off. (An
+    autouse fixture of this conftest tears down before pytest-django's database fixture,
+    which pytest-django's own autouse marker fixture sets up first.)"""
+    yield
+    if "celery_worker_process" in request.fixturenames:
+        wait_until_idle(request.getfixturevalue("celery_worker_process"))
 
 
 # --- Accounts: users with a role and API clients logged in as them (issue 3) ---------

@@ -102,9 +102,28 @@ def start_worker(env: dict, *, extra_args: tuple[str, ...] = ()) -> subprocess.P
         if proc.poll() is not None:
             raise RuntimeError(f"celery worker exited with {proc.returncode}; see {log_path}")
         if app.control.ping(destination=[node], timeout=0.5):
+            proc.node = node
             return proc
     proc.kill()
     raise RuntimeError(f"celery worker {node} did not answer within 60s; see {log_path}")
+
+
+def wait_until_idle(proc: subprocess.Popen, *, seconds: float = 30.0) -> bool:
+    """Wait until the worker `proc` runs no task and holds none it has received (tasks
+    waiting for a countdown aside). A transactional test's database is emptied with
+    TRUNCATE after the test: a task the test's commit set off, still reading when that
+    starts, can deadlock with it. False when it was still busy after `seconds`."""
+    node = getattr(proc, "node", None)
+    if node is None or proc.poll() is not None:
+        return True
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=[node], limit=1, timeout=2)
+        active, reserved = inspect.active() or {}, inspect.reserved() or {}
+        if not active.get(node) and not reserved.get(node):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def stop_process(proc: subprocess.Popen) -> None:
